@@ -1,0 +1,1 @@
+"""Placeholder; the construct issue fills this."""
