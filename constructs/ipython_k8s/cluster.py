@@ -1,0 +1,238 @@
+"""``EngineCluster``: an ipyparallel controller and its engines (the seed's cluster templates).
+
+Construct ids (stable: Terraform addresses derive from them): ``cluster_label`` (random_string,
+only when generated), ``key`` (random_password), ``key_secret``, ``controller``,
+``controller_service``, ``engines``, ``controller_network_policy``, ``engine_network_policy``.
+"""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from . import labels, metadata, naming, validation
+from .defaults import (
+    CONTROLLER_FIRST_PORT,
+    CONTROLLER_PORT_COUNT,
+    DEFAULT_CLUSTER_KEY_LENGTH,
+    DEFAULT_ENGINES,
+    DEFAULT_IMAGE,
+    DEFAULT_NAMESPACE,
+    MAX_ENGINES,
+    MIN_CLUSTER_KEY_LENGTH,
+    WORKSPACE_DIR,
+)
+from .generated import generated_label, generated_password
+from .labels import Label
+from .linking import CLUSTER_KEY_SECRET_KEY, ClusterLink
+from .network_policy import ingress_policy
+from .objects import cluster_ip_service, secret
+from .outputs import add_output
+from .resources import CONTROLLER_RESOURCES, ENGINE_RESOURCES, Resources
+from .security import RESTRICTED, PodSecurity
+from .workload import (
+    Env,
+    PodPlan,
+    Probes,
+    Volume,
+    check_workload_props,
+    deployment,
+    scratch_volumes,
+)
+
+CONTROLLER_PORTS = [
+    (f"ipp-{index}", CONTROLLER_FIRST_PORT + index) for index in range(CONTROLLER_PORT_COUNT)
+]
+
+
+class EngineCluster(Construct):
+    """An ipyparallel cluster: one controller behind the Service ``ipcluster-<cluster>`` and N engines.
+
+    Props (keyword-only; each default is the behaviour you get):
+
+    - ``cluster_label``: the seed's cluster label, a DNS label of at most 42 characters (so that
+      ``ipcluster-<cluster>-controller`` fits in 63). None: a generated 5-character
+      ``random_string``; names are then Terraform interpolations, known at plan time.
+    - ``namespace`` ("default"): an existing namespace; viewers that use the cluster live there too.
+    - ``engines`` (2): engine replicas, 0 to 1000; change it and deploy again to scale.
+    - ``notebook_repository`` (None): a git URL (``URL#ref`` for a branch or tag) cloned into each
+      engine's workspace, whose requirements.txt is installed; None: an empty workspace.
+    - ``image`` (the project's image), ``image_pull_policy`` ("IfNotPresent").
+    - ``key_length`` (48, at least 32): length of the generated key that signs the cluster's
+      messages, kept in the Secret ``ipcluster-<cluster>-key`` (key ``key``).
+    - ``controller_resources`` / ``engine_resources``: requests and limits (see ``resources``).
+    - ``security`` (``RESTRICTED``): pod and container security settings (see ``security``).
+    - ``network_policies`` (True): controller reachable only from pods with the cluster label,
+      engines only from their cluster. False: no NetworkPolicy objects.
+    - ``wait_for_rollout`` (True): ``deploy`` waits until the Deployments are available.
+    - ``output_prefix`` (the construct id): outputs ``<prefix>_label``,
+      ``<prefix>_controller_host`` and ``<prefix>_key_secret``.
+
+    The controller runs as one replica with the ``Recreate`` strategy: two controllers of one
+    cluster would split the engines between them.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        cluster_label: str | None = None,
+        namespace: str = DEFAULT_NAMESPACE,
+        engines: int = DEFAULT_ENGINES,
+        notebook_repository: str | None = None,
+        image: str = DEFAULT_IMAGE,
+        image_pull_policy: str = "IfNotPresent",
+        key_length: int = DEFAULT_CLUSTER_KEY_LENGTH,
+        controller_resources: Resources = CONTROLLER_RESOURCES,
+        engine_resources: Resources = ENGINE_RESOURCES,
+        security: PodSecurity = RESTRICTED,
+        network_policies: bool = True,
+        wait_for_rollout: bool = True,
+        output_prefix: str | None = None,
+    ) -> None:
+        # Every prop is checked before the first child exists: a bad prop leaves nothing behind.
+        prefix = check_workload_props(
+            id=id,
+            namespace=namespace,
+            image=image,
+            image_pull_policy=image_pull_policy,
+            security=security,
+            wait_for_rollout=wait_for_rollout,
+            output_prefix=output_prefix,
+        )
+        validation.integer("engines", engines, minimum=0, maximum=MAX_ENGINES)
+        validation.repository_url("notebook_repository", notebook_repository)
+        validation.integer("key_length", key_length, minimum=MIN_CLUSTER_KEY_LENGTH, maximum=256)
+        validation.instance("controller_resources", controller_resources, Resources, "a Resources")
+        validation.instance("engine_resources", engine_resources, Resources, "a Resources")
+        validation.boolean("network_policies", network_policies)
+        given = None if cluster_label is None else labels.cluster_label("cluster_label", cluster_label)
+        super().__init__(scope, id)
+
+        self.namespace = namespace
+        self.label: Label = given or generated_label(self, "cluster_label")
+        cluster = self.label.value
+        self.cluster_label = cluster
+        self.controller_service_name = naming.controller_service_name(cluster)
+        self.key_secret_name = naming.cluster_key_secret_name(cluster)
+        self.link = ClusterLink(label=self.label, namespace=namespace)
+
+        key = generated_password(self, "key", length=key_length)
+        controller_labels = metadata.object_labels(
+            metadata.CONTROLLER, self.controller_service_name, cluster=cluster
+        )
+        engine_labels = metadata.object_labels(
+            metadata.ENGINE, self.controller_service_name, cluster=cluster
+        )
+        self.key_secret = secret(
+            self,
+            "key_secret",
+            name=self.key_secret_name,
+            namespace=namespace,
+            labels=controller_labels,
+            data={CLUSTER_KEY_SECRET_KEY: key},
+        )
+
+        cluster_env = [
+            Env("IPYTHON_CLUSTER_LABEL", cluster),
+            Env("IPYTHON_CLUSTER_KEY", secret=self.key_secret_name, key=CLUSTER_KEY_SECRET_KEY),
+            Env("IPYTHON_CONTROLLER_HOST", self.controller_service_name),
+            Env("IPYTHON_CONTROLLER_PORT", str(CONTROLLER_FIRST_PORT)),
+        ]
+        common = dict(
+            namespace=namespace,
+            container="ipython",
+            image=image,
+            image_pull_policy=image_pull_policy,
+            security=security,
+            wait_for_rollout=wait_for_rollout,
+        )
+        controller_selector = metadata.selector(metadata.CONTROLLER, self.controller_service_name)
+        self.controller = deployment(
+            self,
+            "controller",
+            PodPlan(
+                name=naming.controller_deployment_name(cluster),
+                labels=controller_labels,
+                selector=controller_selector,
+                replicas=1,
+                strategy="Recreate",
+                env=[Env("IPYTHON_CONTAINER_TYPE", "controller"), *cluster_env],
+                ports=CONTROLLER_PORTS,
+                volumes=scratch_volumes(),
+                resources=controller_resources,
+                probes=Probes(port=CONTROLLER_FIRST_PORT),
+                **common,
+            ),
+        )
+        self.controller_service = cluster_ip_service(
+            self,
+            "controller_service",
+            name=self.controller_service_name,
+            namespace=namespace,
+            labels=controller_labels,
+            selector=controller_selector,
+            ports=CONTROLLER_PORTS,
+        )
+        engine_selector = metadata.selector(metadata.ENGINE, self.controller_service_name)
+        repository_env = (
+            [Env("IPYTHON_NOTEBOOK_REPOSITORY", notebook_repository)] if notebook_repository else []
+        )
+        self.engines = deployment(
+            self,
+            "engines",
+            PodPlan(
+                name=naming.engine_deployment_name(cluster),
+                labels=engine_labels,
+                selector=engine_selector,
+                replicas=engines,
+                strategy="RollingUpdate",
+                env=[
+                    Env("IPYTHON_CONTAINER_TYPE", "engine"),
+                    *cluster_env,
+                    Env("IPYTHON_NOTEBOOK_DIR", WORKSPACE_DIR),
+                    *repository_env,
+                ],
+                ports=[],
+                volumes=[*scratch_volumes(), Volume("workspace", WORKSPACE_DIR)],
+                resources=engine_resources,
+                **common,
+            ),
+        )
+        if network_policies:
+            cluster_pods = {metadata.CLUSTER: cluster}
+            ingress_policy(
+                self,
+                "controller_network_policy",
+                name=naming.controller_deployment_name(cluster),
+                namespace=namespace,
+                labels=controller_labels,
+                pods=controller_selector,
+                port=CONTROLLER_FIRST_PORT,
+                end_port=CONTROLLER_FIRST_PORT + CONTROLLER_PORT_COUNT - 1,
+                from_pods=cluster_pods,
+            )
+            ingress_policy(
+                self,
+                "engine_network_policy",
+                name=naming.engine_deployment_name(cluster),
+                namespace=namespace,
+                labels=engine_labels,
+                pods=engine_selector,
+                from_pods=cluster_pods,
+            )
+        add_output(self, prefix, "label", cluster, description="The cluster label.")
+        add_output(
+            self,
+            prefix,
+            "controller_host",
+            self.controller_service_name,
+            description="The controller's Service: IPYTHON_CONTROLLER_HOST of linked viewers.",
+        )
+        add_output(
+            self,
+            prefix,
+            "key_secret",
+            self.key_secret_name,
+            description="The Secret holding the cluster key (key 'key').",
+        )

@@ -1,0 +1,46 @@
+"""Defaults shared by the constructs and the stacks, in one place so docs and code agree."""
+
+#: The role-switching image (see the image's README); override with the ``image`` prop.
+DEFAULT_IMAGE = "ghcr.io/ipython-k8s/ipython-notebook:0.1.0"
+
+#: The viewer's HTTP port inside the pod (``IPYTHON_VIEWER_PORT`` of the image).
+DEFAULT_VIEWER_PORT = 8888
+
+#: First of the controller's 16 fixed ports (``IPYTHON_CONTROLLER_PORT`` of the image).
+CONTROLLER_FIRST_PORT = 10100
+#: How many consecutive ports the controller listens on: 10100..10115.
+CONTROLLER_PORT_COUNT = 16
+
+#: Engines started by an ``EngineCluster``: two keep a small (2-core) node busy without
+#: oversubscribing it and show load balancing at once; scale with ``engines=N``.
+DEFAULT_ENGINES = 2
+#: Upper bound for ``engines``: a guard against typos like 20000, not a platform limit.
+MAX_ENGINES = 1000
+
+#: Idle kernels are shut down after this many seconds (Jupyter's ``cull_idle_timeout``); 0 disables.
+DEFAULT_CULL_IDLE_SECONDS = 3600
+MAX_CULL_IDLE_SECONDS = 365 * 24 * 3600
+
+#: Size of the viewer's workspace PersistentVolumeClaim.
+DEFAULT_WORKSPACE_SIZE = "1Gi"
+
+#: Length of a generated viewer password (the seed used 8 characters, too few today).
+DEFAULT_PASSWORD_LENGTH = 24
+MIN_GENERATED_PASSWORD_LENGTH = 16
+#: The shortest password a user may choose.
+MIN_USER_PASSWORD_LENGTH = 8
+
+#: Length of the per-cluster key that signs ipyparallel messages.
+DEFAULT_CLUSTER_KEY_LENGTH = 48
+MIN_CLUSTER_KEY_LENGTH = 32
+
+#: Length of a generated user or cluster label (as in the seed: 5 lowercase letters and digits).
+RANDOM_LABEL_LENGTH = 5
+
+#: The namespace the resources go to when none is given.
+DEFAULT_NAMESPACE = "default"
+
+#: Paths the image writes at run time (see the shared contract): all else can be read-only.
+HOME_DIR = "/home/ipython"
+WORKSPACE_DIR = "/home/ipython/work"
+TMP_DIR = "/tmp"

@@ -1,0 +1,1 @@
+"""The cdktf app of this repository: ``viewer-stack`` and ``cluster-stack`` (run by infra/main.py)."""

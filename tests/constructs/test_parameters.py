@@ -1,0 +1,116 @@
+"""The stacks' parameters through the real program: `python infra/main.py` with an environment.
+
+A bad value: exit status 2, one line `error: NAME=value: allowed` on stderr, and no cdktf.out.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from infra.parameters import Settings, read_settings
+
+from .synth import REPO, clean_env
+
+MAIN = REPO / "infra" / "main.py"
+
+# (environment, regex of the one stderr line)
+BAD = [
+    ({"IPYTHON_USER_LABEL": "Alice"}, r"IPYTHON_USER_LABEL=Alice: a DNS label of 1 to 38 characters"),
+    ({"IPYTHON_USER_LABEL": "al_ice"}, r"IPYTHON_USER_LABEL=al_ice: a DNS label"),
+    ({"IPYTHON_USER_LABEL": "-alice"}, r"IPYTHON_USER_LABEL=-alice: a DNS label"),
+    ({"IPYTHON_USER_LABEL": "alice-"}, r"IPYTHON_USER_LABEL=alice-: a DNS label"),
+    ({"IPYTHON_USER_LABEL": ""}, r"IPYTHON_USER_LABEL=: a DNS label"),
+    ({"IPYTHON_USER_LABEL": "a\nb"}, r"IPYTHON_USER_LABEL='a\\nb': a DNS label"),
+    ({"IPYTHON_USER_LABEL": "a" * 39}, r"IPYTHON_USER_LABEL=a{39}: a DNS label of 1 to 38 characters.*next to a 5-character cluster label$"),
+    ({"IPYTHON_USER_LABEL": "a" * 40, "IPYTHON_CLUSTER_LABEL": "demo"}, r"IPYTHON_USER_LABEL=a{40}: a DNS label of 1 to 39 characters"),
+    ({"IPYTHON_CLUSTER_LABEL": "Demo"}, r"IPYTHON_CLUSTER_LABEL=Demo: a DNS label of 1 to 42 characters.*'ipcluster-<cluster>-controller'"),
+    ({"IPYTHON_CLUSTER_LABEL": "a" * 43}, r"IPYTHON_CLUSTER_LABEL=a{43}: a DNS label of 1 to 42"),
+    ({"IPYTHON_CLUSTER_LABEL": "a" * 40}, r"IPYTHON_CLUSTER_LABEL=a{40}: a DNS label of 1 to 38 characters.*with a generated user label$"),
+    ({"IPYTHON_ENGINES": "-1"}, r"IPYTHON_ENGINES=-1: an integer from 0 to 1000$"),
+    ({"IPYTHON_ENGINES": "two"}, r"IPYTHON_ENGINES=two: an integer from 0 to 1000$"),
+    ({"IPYTHON_ENGINES": "1.5"}, r"IPYTHON_ENGINES=1\.5: an integer from 0 to 1000$"),
+    ({"IPYTHON_ENGINES": ""}, r"IPYTHON_ENGINES=: an integer from 0 to 1000$"),
+    ({"IPYTHON_ENGINES": "5000"}, r"IPYTHON_ENGINES=5000: an integer from 0 to 1000$"),
+    ({"IPYTHON_NOTEBOOK_REPOSITORY": "https://example.org/my repo.git"}, r"IPYTHON_NOTEBOOK_REPOSITORY=https://example\.org/my repo\.git: a git URL with https://"),
+    ({"IPYTHON_NOTEBOOK_REPOSITORY": "ftp://example.org/repo.git"}, r"IPYTHON_NOTEBOOK_REPOSITORY=ftp://example\.org/repo\.git: a git URL"),
+    ({"IPYTHON_USER_PASSWORD": "short"}, r"IPYTHON_USER_PASSWORD=<hidden, 5 characters>: a password of at least 8 characters$"),
+    ({"IPYTHON_USER_PASSWORD": "long-enough-1", "TF_VAR_user_password": "long-enough-2"}, r"TF_VAR_user_password=<hidden, 13 characters>: the same value as IPYTHON_USER_PASSWORD"),
+    ({"TF_VAR_user_password": "abc"}, r"TF_VAR_user_password=<hidden, 3 characters>: a password of at least 8 characters$"),
+    ({"IPYTHON_IMAGE": ""}, r"IPYTHON_IMAGE=: a container image reference"),
+    ({"IPYTHON_DOMAIN": "Example.org"}, r"IPYTHON_DOMAIN=Example\.org: a DNS name"),
+    ({"IPYTHON_NAMESPACE": "kube_system"}, r"IPYTHON_NAMESPACE=kube_system: a DNS label of 1 to 63"),
+    ({"IPYTHON_WORKSPACE_SIZE": "10GB"}, r"IPYTHON_WORKSPACE_SIZE=10GB: a positive Kubernetes quantity"),
+    ({"IPYTHON_CULL_IDLE_SECONDS": "-1"}, r"IPYTHON_CULL_IDLE_SECONDS=-1: an integer from 0 to 31536000$"),
+    ({"IPYTHON_NETWORK_POLICIES": "maybe"}, r"IPYTHON_NETWORK_POLICIES=maybe: true or false$"),
+    ({"IPYTHON_TLS_SECRET": "My_Secret"}, r"IPYTHON_TLS_SECRET=My_Secret: a DNS name"),
+    ({"IPYTHON_ENGNES": "3"}, r"IPYTHON_ENGNES=3: not a parameter of the stacks; did you mean IPYTHON_ENGINES\?$"),
+    ({"IPYTHON_PASSWORD": "s3cret-value"}, r"IPYTHON_PASSWORD=<hidden, 12 characters>: not a parameter of the stacks; did you mean IPYTHON_USER_PASSWORD\?$"),
+    ({"IPYTHON_FROBNICATE": "1"}, r"IPYTHON_FROBNICATE=1: not a parameter of the stacks; see infra/README\.md"),
+    ({"KUBE_CONTEXT": ""}, r"KUBE_CONTEXT=: a kubeconfig context name"),
+]
+
+
+def run_main(env: dict[str, str], cwd) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(MAIN)], cwd=cwd, env=clean_env(**env), capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize("env, message", BAD, ids=[f"{i}-{next(iter(e))}" for i, (e, _) in enumerate(BAD)])
+def test_bad_parameter_stops_before_anything_is_written(tmp_path, env, message):
+    result = run_main(env, tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert re.match(r"^error: " + message, lines[0]), lines[0]
+    assert list(tmp_path.iterdir()) == []  # no cdktf.out, nothing else
+    for name, value in env.items():
+        if "PASSWORD" in name.upper():
+            assert value not in result.stderr
+
+
+def test_good_parameters_synthesize_both_stacks_and_hint_at_the_password_variable(tmp_path):
+    result = run_main({"IPYTHON_USER_PASSWORD": "a-chosen-password", "IPYTHON_ENGINES": "0"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "note: IPYTHON_USER_PASSWORD is not written into cdktf.out; before `cdktf deploy` run: "
+        'export TF_VAR_user_password="$IPYTHON_USER_PASSWORD"'
+    ]
+    stacks = sorted(p.name for p in (tmp_path / "cdktf.out" / "stacks").iterdir())
+    assert stacks == ["cluster-stack", "viewer-stack"]
+    for path in (tmp_path / "cdktf.out").rglob("*"):
+        if path.is_file():
+            assert "a-chosen-password" not in path.read_text()
+
+
+@pytest.mark.parametrize(
+    "env, field, expected",
+    [
+        ({}, "engines", 2),
+        ({"IPYTHON_ENGINES": "0"}, "engines", 0),
+        ({"IPYTHON_NETWORK_POLICIES": "False"}, "network_policies", False),
+        ({"KUBECONFIG": "/a/config:/b/config"}, "kube_config_paths", ("/a/config", "/b/config")),
+        ({"KUBECONFIG": ""}, "kube_config_paths", ("~/.kube/config",)),
+        ({"IPYTHON_USER_PASSWORD": "12345678"}, "password_chosen", True),
+        ({"TF_VAR_user_password": "12345678"}, "password_chosen", True),
+        ({}, "password_chosen", False),
+        ({"IPYTHON_USER_LABEL": "a" * 38}, "user_label", "a" * 38),
+        ({"IPYTHON_USER_LABEL": "a" * 39, "IPYTHON_CLUSTER_LABEL": "abcd"}, "user_label", "a" * 39),
+        ({"IPYTHON_CLUSTER_LABEL": "a" * 38}, "cluster_label", "a" * 38),
+        ({"IPYTHON_NOTEBOOK_REPOSITORY": "git@github.com:ipython/ipyparallel.git#9.0.0"}, "notebook_repository",
+         "git@github.com:ipython/ipyparallel.git#9.0.0"),
+    ],
+)
+def test_good_values_parse(env, field, expected):
+    settings: Settings = read_settings(env)
+    assert getattr(settings, field) == expected
+
+
+def test_other_environment_variables_are_ignored():
+    # Only IPYTHON_* names are ours; IPYTHONDIR (IPython's own) and the rest are left alone.
+    assert read_settings({"IPYTHONDIR": "/tmp/x", "HOME": "/root"}).engines == 2
