@@ -1,0 +1,232 @@
+"""Command line of the image's entrypoint (``python entrypoint.py [COMMAND]``).
+
+* no argument: start the role named by IPYTHON_CONTAINER_TYPE (viewer, controller, engine);
+* ``assemble SRC_DIR``: the S2I build step (see assemble);
+* ``healthcheck``: exit 0 when this container's role is healthy (see healthcheck);
+* ``install-shim [--site-packages DIR]``: install the IPython.parallel alias (see shim_install);
+* anything else is executed as a command, like any image entrypoint does (``docker run IMAGE
+  bash``; the S2I ``run`` script relies on it).
+
+Starting a role: the environment is validated first (settings); a bad value prints the
+one-line error and exits 2 before anything is written or started. Viewer and engine then
+populate the workspace from IPYTHON_NOTEBOOK_REPOSITORY (workspace, requirements_install);
+every role writes what it needs (connection files, key file, viewer config) under HOME and
+logs the exact command it runs. Viewer and controller are exec'd (they become the container's
+main process); the engine runs under a supervisor (engine). The secret variables
+IPYTHON_USER_PASSWORD and IPYTHON_CLUSTER_KEY are removed from the environment of whatever is
+started: the password lives on only as a hash in the viewer's config, the key in 0600 files.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from . import connection_info
+from .assemble import copy_source
+from .controller import controller_command, write_key_file
+from .engine import STATE_FILE, EngineSupervisor, engine_command
+from .errors import ConfigError
+from .healthcheck import check
+from .logs import command_line, log
+from .requirements_install import InstallError, default_installer, install_requirements, with_workspace_packages
+from .runtime_paths import private_dir, runtime_dir, security_dir, workspace_packages_dir
+from .settings import SECRET_VARIABLES, Settings, load_settings, notebook_dir_from
+from .shim_install import install_shim
+from .viewer import viewer_command, write_viewer_config
+from .workspace import Outcome, populate
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_CONFIGURATION = 2
+
+USAGE = """\
+usage: entrypoint.py                      start the role in IPYTHON_CONTAINER_TYPE
+       entrypoint.py assemble SRC_DIR     S2I build: copy SRC_DIR into the workspace, install requirements.txt
+       entrypoint.py healthcheck          exit 0 when the role of this container is healthy
+       entrypoint.py install-shim [--site-packages DIR]
+                                          install the IPython.parallel -> ipyparallel alias
+       entrypoint.py COMMAND [ARG...]     run COMMAND instead"""
+
+
+def without_secrets(environ: Mapping[str, str]) -> dict[str, str]:
+    return {name: value for name, value in environ.items() if name not in SECRET_VARIABLES}
+
+
+def _exec(command: Sequence[str], environ: Mapping[str, str], cwd: Path) -> int:
+    log(f"exec: {command_line(command)}")
+    os.chdir(cwd)
+    os.execvpe(command[0], list(command), dict(environ))
+    return EXIT_FAILED  # not reached
+
+
+def _repository_failure(settings: Settings, reason: str) -> ConfigError:
+    return ConfigError(
+        "IPYTHON_NOTEBOOK_REPOSITORY",
+        settings.repository.describe(),
+        f"{reason} (IPYTHON_REPOSITORY_REQUIRED=true, so not starting)",
+    )
+
+
+def prepare_workspace(settings: Settings, environ: dict[str, str]) -> dict[str, str]:
+    """Populate the workspace; return the environment for the role (with workspace packages)."""
+    workspace = settings.notebook_dir
+    try:
+        workspace.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(
+            "IPYTHON_NOTEBOOK_DIR", str(workspace), f"a directory this user can create ({error.strerror})"
+        ) from error
+    source = settings.repository
+    if source is None:
+        return environ
+    result = populate(source, workspace)
+    if result.outcome is Outcome.FAILED:
+        if settings.repository_required:
+            raise _repository_failure(settings, f"could not be cloned: {result.message}")
+        log(f"could not clone {source.describe()}: {result.message}; starting with the empty workspace {workspace}")
+        return environ
+    log(result.message)
+    requirements = workspace / "requirements.txt"
+    if not result.holds_clone or not requirements.is_file():
+        return environ
+    target = workspace_packages_dir()
+    try:
+        installer = default_installer()
+        seconds = install_requirements(requirements, target=target, installer=installer, environ=environ)
+    except InstallError as error:
+        if settings.repository_required:
+            raise _repository_failure(settings, f"requirements.txt could not be installed: {error}") from error
+        log(f"could not install {requirements}: {error}; starting without those packages")
+        return environ
+    log(f"installed {requirements} with {installer.name} into {target} in {seconds:.1f} s (first on PYTHONPATH)")
+    return with_workspace_packages(environ, target)
+
+
+def start_viewer(settings: Settings, environ: dict[str, str]) -> int:
+    environ = prepare_workspace(settings, environ)
+    if settings.has_cluster:
+        path = connection_info.write_client_file(
+            security_dir(), settings.controller_host, settings.controller_port, settings.cluster_key
+        )
+        log(
+            f"cluster {settings.cluster_label}: controller {settings.controller_host}:{settings.controller_port}, "
+            f"client connection file {path}"
+        )
+    if not settings.password:
+        log("IPYTHON_ALLOW_NO_PASSWORD=true and no IPYTHON_USER_PASSWORD: the viewer has NO authentication")
+    config = write_viewer_config(private_dir(runtime_dir()), settings)
+    return _exec(viewer_command(config), environ, settings.notebook_dir)
+
+
+def start_controller(settings: Settings, environ: dict[str, str]) -> int:
+    key_file = write_key_file(security_dir(), settings.cluster_key)
+    first = settings.controller_port
+    log(
+        f"cluster {settings.cluster_label}: controller advertised as {settings.controller_host}, "
+        f"ports {first}-{first + 15} (registration {connection_info.registration_port(first)})"
+    )
+    home = Path(os.path.expanduser("~"))
+    return _exec(controller_command(settings, key_file), environ, home)
+
+
+def start_engine(settings: Settings, environ: dict[str, str]) -> int:
+    environ = prepare_workspace(settings, environ)
+    host, first = settings.controller_host, settings.controller_port
+    engine_file = connection_info.write_engine_file(security_dir(), host, first, settings.cluster_key)
+    log(f"cluster {settings.cluster_label}: controller {host}:{first}, engine connection file {engine_file}")
+    supervisor = EngineSupervisor(
+        engine_command(engine_file),
+        controller_host=host,
+        registration_port=connection_info.registration_port(first),
+        ping_url=f"tcp://{host}:{connection_info.hb_ping_port(first)}",
+        state_file=private_dir(runtime_dir()) / STATE_FILE,
+        cwd=settings.notebook_dir,
+        environ=environ,
+    )
+    return supervisor.run()
+
+
+ROLE_STARTERS = {"viewer": start_viewer, "controller": start_controller, "engine": start_engine}
+
+
+def run_role(environ: Mapping[str, str]) -> int:
+    try:
+        settings = load_settings(environ)
+        log(f"starting the {settings.role} role")
+        return ROLE_STARTERS[settings.role](settings, without_secrets(environ))
+    except ConfigError as error:
+        print(error, file=sys.stderr, flush=True)
+        return EXIT_BAD_CONFIGURATION
+
+
+def run_assemble(arguments: Sequence[str], environ: Mapping[str, str]) -> int:
+    try:
+        if len(arguments) != 1 or not Path(arguments[0]).is_dir():
+            value = " ".join(arguments) if arguments else None
+            raise ConfigError("SRC_DIR", value, "one existing directory: entrypoint.py assemble SRC_DIR")
+        workspace = notebook_dir_from(environ)
+    except ConfigError as error:
+        print(error, file=sys.stderr, flush=True)
+        return EXIT_BAD_CONFIGURATION
+    source = Path(arguments[0])
+    copied = copy_source(source, workspace)
+    log(f"copied {len(copied)} entries from {source} into {workspace}")
+    requirements = source / "requirements.txt"
+    if requirements.is_file():
+        try:
+            installer = default_installer()
+            seconds = install_requirements(requirements, target=None, installer=installer, environ=environ)
+        except InstallError as error:
+            print(f"error: {requirements}: {error}", file=sys.stderr, flush=True)
+            return EXIT_FAILED
+        log(f"installed {requirements} with {installer.name} into {sys.prefix} in {seconds:.1f} s")
+    return EXIT_OK
+
+
+def run_healthcheck(environ: Mapping[str, str]) -> int:
+    try:
+        settings = load_settings(environ)
+    except ConfigError as error:
+        print(f"unhealthy: {error}", flush=True)
+        return EXIT_FAILED
+    healthy, detail = check(settings)
+    print(f"{'healthy' if healthy else 'unhealthy'}: {settings.role}: {detail}", flush=True)
+    return EXIT_OK if healthy else EXIT_FAILED
+
+
+def run_install_shim(arguments: Sequence[str]) -> int:
+    if arguments and (len(arguments) != 2 or arguments[0] != "--site-packages"):
+        print(
+            ConfigError("install-shim arguments", " ".join(arguments), "none, or --site-packages DIR"), file=sys.stderr
+        )
+        return EXIT_BAD_CONFIGURATION
+    try:
+        paths = install_shim(Path(arguments[1]) if arguments else None)
+    except FileNotFoundError as error:
+        print(f"error: --site-packages={arguments[1]}: an existing directory ({error})", file=sys.stderr)
+        return EXIT_BAD_CONFIGURATION
+    log("installed the IPython.parallel alias: " + ", ".join(str(path) for path in paths))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    environ = os.environ
+    if not arguments:
+        return run_role(environ)
+    command, rest = arguments[0], arguments[1:]
+    if command == "assemble":
+        return run_assemble(rest, environ)
+    if command == "healthcheck":
+        return run_healthcheck(environ)
+    if command == "install-shim":
+        return run_install_shim(rest)
+    if command in ("-h", "--help", "help"):
+        print(USAGE)
+        return EXIT_OK
+    log(f"exec: {command_line(arguments)}")
+    os.execvp(command, arguments)
+    return EXIT_FAILED  # not reached

@@ -1,0 +1,207 @@
+"""The environment the entrypoint reads, validated in one place before anything starts.
+
+A container that is misconfigured must say so in one line and stop (exit status 2), not start
+half-way and fail later in a log nobody reads. :func:`load_settings` therefore checks every
+variable that is set, whatever the role, plus what the chosen role requires, and returns an
+immutable :class:`Settings`; the roles never read ``os.environ`` for these names themselves.
+
+Variables (defaults in brackets):
+
+``IPYTHON_CONTAINER_TYPE``       (required) ``viewer``, ``controller`` or ``engine``.
+``IPYTHON_USER_PASSWORD``        viewer login password (empty = unset), no leading or trailing
+                                 whitespace (the login form strips it). Secret.
+``IPYTHON_ALLOW_NO_PASSWORD``    [false] ``true`` lets a viewer start without a password.
+``IPYTHON_VIEWER_PORT``          [8888] viewer HTTP port, 1-65535.
+``IPYTHON_NOTEBOOK_DIR``         [$HOME/work] absolute path of the workspace.
+``IPYTHON_CLUSTER_LABEL``        cluster label, a DNS label of at most 53 characters, so that
+                                 ``ipcluster-<label>`` is still a DNS label (63). Required for
+                                 controller and engine.
+``IPYTHON_CLUSTER_KEY``          HMAC key signing ipyparallel messages: printable ASCII, no
+                                 whitespace. Required for controller and engine, and for a
+                                 viewer with a cluster label. Secret.
+``IPYTHON_CONTROLLER_HOST``      [ipcluster-<label>] hostname or IPv4 address the controller
+                                 advertises and engines/clients connect to.
+``IPYTHON_CONTROLLER_PORT``      [10100] first of the controller's 16 ports, 1-65520.
+``IPYTHON_NOTEBOOK_REPOSITORY``  git ``URL[#ref]`` cloned into an empty workspace at the start
+                                 of a viewer or an engine, then its requirements.txt installed
+                                 (see repository_source, workspace); the controller ignores it.
+``IPYTHON_REPOSITORY_REQUIRED``  [false] ``true`` refuses to start (exit 2, one-line error) when
+                                 the repository cannot be cloned or its requirements.txt cannot
+                                 be installed; by default the role logs one line and starts with
+                                 the (empty) workspace. A workspace that already holds other
+                                 files is left alone either way: it is the user's data.
+
+Read as well, with their usual meaning: HOME, IPYTHONDIR, JUPYTER_RUNTIME_DIR (where files are
+written, see runtime_paths), PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS, PIP_NO_INDEX
+and uv's UV_* variables (package sources, see requirements_install).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+from .repository_source import RepositorySource, parse_repository
+
+ROLES = ("viewer", "controller", "engine")
+SECRET_VARIABLES = ("IPYTHON_USER_PASSWORD", "IPYTHON_CLUSTER_KEY")
+
+DEFAULT_VIEWER_PORT = 8888
+DEFAULT_CONTROLLER_PORT = 10100
+CONTROLLER_PORT_COUNT = 16
+LABEL_MAX_LENGTH = 63 - len("ipcluster-")
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+_KEY = re.compile(r"^[\x21-\x7e]+$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    role: str
+    viewer_port: int
+    allow_no_password: bool
+    notebook_dir: Path
+    controller_port: int
+    repository_required: bool
+    cluster_label: str | None = None
+    controller_host: str | None = None
+    repository: RepositorySource | None = None
+    password: str | None = field(default=None, repr=False)
+    cluster_key: str | None = field(default=None, repr=False)
+
+    @property
+    def has_cluster(self) -> bool:
+        return self.cluster_label is not None
+
+
+def _get(environ: Mapping[str, str], name: str) -> str | None:
+    """The variable's value; an empty string counts as unset (templates often pass "")."""
+    value = environ.get(name)
+    return value if value else None
+
+
+def _boolean(environ: Mapping[str, str], name: str) -> bool:
+    value = _get(environ, name)
+    if value is None:
+        return False
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ConfigError(name, value, "true or false")
+
+
+def _port(environ: Mapping[str, str], name: str, default: int, highest: int) -> int:
+    value = _get(environ, name)
+    if value is None:
+        return default
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= highest:
+        raise ConfigError(name, value, f"a port number from 1 to {highest}")
+    return int(value)
+
+
+def _role(environ: Mapping[str, str]) -> str:
+    value = _get(environ, "IPYTHON_CONTAINER_TYPE")
+    if value not in ROLES:
+        raise ConfigError("IPYTHON_CONTAINER_TYPE", value, "one of " + ", ".join(ROLES))
+    return value
+
+
+def notebook_dir_from(environ: Mapping[str, str]) -> Path:
+    """IPYTHON_NOTEBOOK_DIR validated (absolute), else $HOME/work; also used by assemble."""
+    value = _get(environ, "IPYTHON_NOTEBOOK_DIR")
+    if value is None:
+        home = _get(environ, "HOME") or os.path.expanduser("~")
+        return Path(home) / "work"
+    if not value.startswith("/") or not value.isprintable():
+        raise ConfigError("IPYTHON_NOTEBOOK_DIR", value, "an absolute path")
+    return Path(value)
+
+
+def _label(environ: Mapping[str, str]) -> str | None:
+    value = _get(environ, "IPYTHON_CLUSTER_LABEL")
+    if value is not None and (len(value) > LABEL_MAX_LENGTH or not _DNS_LABEL.match(value)):
+        raise ConfigError(
+            "IPYTHON_CLUSTER_LABEL",
+            value,
+            f"a DNS label [a-z0-9]([-a-z0-9]*[a-z0-9])? of at most {LABEL_MAX_LENGTH} characters",
+        )
+    return value
+
+
+def _key(environ: Mapping[str, str]) -> str | None:
+    value = _get(environ, "IPYTHON_CLUSTER_KEY")
+    if value is not None and not _KEY.match(value):
+        raise ConfigError("IPYTHON_CLUSTER_KEY", value, "printable ASCII characters without whitespace", secret=True)
+    return value
+
+
+def _password(environ: Mapping[str, str]) -> str | None:
+    value = _get(environ, "IPYTHON_USER_PASSWORD")
+    if value is not None and value != value.strip():
+        # Jupyter's login form strips what is typed: such a password could never be entered
+        raise ConfigError("IPYTHON_USER_PASSWORD", value, "must not start or end with whitespace", secret=True)
+    return value
+
+
+def _controller_host(environ: Mapping[str, str], label: str | None) -> str | None:
+    value = _get(environ, "IPYTHON_CONTROLLER_HOST")
+    if value is None:
+        return f"ipcluster-{label}" if label else None
+    if not _HOSTNAME.match(value):
+        raise ConfigError("IPYTHON_CONTROLLER_HOST", value, "a hostname or IPv4 address")
+    return value
+
+
+def _repository(environ: Mapping[str, str]) -> RepositorySource | None:
+    value = environ.get("IPYTHON_NOTEBOOK_REPOSITORY")
+    return None if not value else parse_repository(value)
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Validate the environment for a role; raise ConfigError on the first bad value."""
+    role = _role(environ)
+    viewer_port = _port(environ, "IPYTHON_VIEWER_PORT", DEFAULT_VIEWER_PORT, 65535)
+    controller_port = _port(environ, "IPYTHON_CONTROLLER_PORT", DEFAULT_CONTROLLER_PORT, 65536 - CONTROLLER_PORT_COUNT)
+    allow_no_password = _boolean(environ, "IPYTHON_ALLOW_NO_PASSWORD")
+    repository_required = _boolean(environ, "IPYTHON_REPOSITORY_REQUIRED")
+    notebook_dir = notebook_dir_from(environ)
+    label = _label(environ)
+    key = _key(environ)
+    host = _controller_host(environ, label)
+    repository = _repository(environ)
+    password = _password(environ)
+
+    if role in ("controller", "engine"):
+        if label is None:
+            raise ConfigError("IPYTHON_CLUSTER_LABEL", None, f"required for the {role} role")
+        if key is None:
+            raise ConfigError("IPYTHON_CLUSTER_KEY", None, f"required for the {role} role")
+    if role == "viewer":
+        if label is not None and key is None:
+            raise ConfigError("IPYTHON_CLUSTER_KEY", None, "required for a viewer that has IPYTHON_CLUSTER_LABEL")
+        if password is None and not allow_no_password:
+            raise ConfigError(
+                "IPYTHON_USER_PASSWORD",
+                None,
+                "required for the viewer role (or set IPYTHON_ALLOW_NO_PASSWORD=true)",
+            )
+
+    return Settings(
+        role=role,
+        viewer_port=viewer_port,
+        allow_no_password=allow_no_password,
+        notebook_dir=notebook_dir,
+        controller_port=controller_port,
+        repository_required=repository_required,
+        cluster_label=label,
+        controller_host=host,
+        repository=repository,
+        password=password,
+        cluster_key=key,
+    )

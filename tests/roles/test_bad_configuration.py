@@ -1,0 +1,254 @@
+"""Every bad configuration stops the entrypoint at once: one line on stderr,
+``error: IPYTHON_X=<value>: <what is allowed>``, exit status 2, no secret shown, nothing
+written or started (the process's HOME stays empty)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .processes import ENTRYPOINT, PYTHON, base_environment
+
+SECRET = "s3cret-value-that-must-not-leak"
+CLUSTER = {"IPYTHON_CLUSTER_LABEL": "demo", "IPYTHON_CLUSTER_KEY": SECRET}
+VIEWER = {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_USER_PASSWORD": SECRET}
+CONTROLLER = {"IPYTHON_CONTAINER_TYPE": "controller", **CLUSTER}
+
+# (id, environment, expected stderr line)
+CASES = [
+    ("role unset", {}, "error: IPYTHON_CONTAINER_TYPE=<unset>: one of viewer, controller, engine"),
+    (
+        "role unknown",
+        {"IPYTHON_CONTAINER_TYPE": "worker"},
+        "error: IPYTHON_CONTAINER_TYPE=worker: one of viewer, controller, engine",
+    ),
+    (
+        "role wrong case",
+        {"IPYTHON_CONTAINER_TYPE": "Viewer"},
+        "error: IPYTHON_CONTAINER_TYPE=Viewer: one of viewer, controller, engine",
+    ),
+    (
+        "role with newline",
+        {"IPYTHON_CONTAINER_TYPE": "viewer\nengine"},
+        "error: IPYTHON_CONTAINER_TYPE=viewer\\nengine: one of viewer, controller, engine",
+    ),
+    (
+        "controller without label",
+        {"IPYTHON_CONTAINER_TYPE": "controller", "IPYTHON_CLUSTER_KEY": SECRET},
+        "error: IPYTHON_CLUSTER_LABEL=<unset>: required for the controller role",
+    ),
+    (
+        "controller without key",
+        {"IPYTHON_CONTAINER_TYPE": "controller", "IPYTHON_CLUSTER_LABEL": "demo"},
+        "error: IPYTHON_CLUSTER_KEY=<unset>: required for the controller role",
+    ),
+    (
+        "engine without label",
+        {"IPYTHON_CONTAINER_TYPE": "engine", "IPYTHON_CLUSTER_KEY": SECRET},
+        "error: IPYTHON_CLUSTER_LABEL=<unset>: required for the engine role",
+    ),
+    (
+        "engine without key",
+        {"IPYTHON_CONTAINER_TYPE": "engine", "IPYTHON_CLUSTER_LABEL": "demo"},
+        "error: IPYTHON_CLUSTER_KEY=<unset>: required for the engine role",
+    ),
+    (
+        "engine with empty key",
+        {"IPYTHON_CONTAINER_TYPE": "engine", "IPYTHON_CLUSTER_LABEL": "demo", "IPYTHON_CLUSTER_KEY": ""},
+        "error: IPYTHON_CLUSTER_KEY=<unset>: required for the engine role",
+    ),
+    (
+        "label with capitals",
+        {**CONTROLLER, "IPYTHON_CLUSTER_LABEL": "My_Cluster"},
+        "error: IPYTHON_CLUSTER_LABEL=My_Cluster: a DNS label [a-z0-9]([-a-z0-9]*[a-z0-9])? of at most 53 characters",
+    ),
+    (
+        "label with leading dash",
+        {**CONTROLLER, "IPYTHON_CLUSTER_LABEL": "-demo"},
+        "error: IPYTHON_CLUSTER_LABEL=-demo: a DNS label [a-z0-9]([-a-z0-9]*[a-z0-9])? of at most 53 characters",
+    ),
+    (
+        "label too long",
+        {**CONTROLLER, "IPYTHON_CLUSTER_LABEL": "a" * 54},
+        f"error: IPYTHON_CLUSTER_LABEL={'a' * 54}: a DNS label [a-z0-9]([-a-z0-9]*[a-z0-9])? of at most 53 characters",
+    ),
+    (
+        "key with whitespace",
+        {**CONTROLLER, "IPYTHON_CLUSTER_KEY": SECRET + " x"},
+        "error: IPYTHON_CLUSTER_KEY=<hidden>: printable ASCII characters without whitespace",
+    ),
+    (
+        "key not ascii",
+        {**CONTROLLER, "IPYTHON_CLUSTER_KEY": SECRET + "é"},
+        "error: IPYTHON_CLUSTER_KEY=<hidden>: printable ASCII characters without whitespace",
+    ),
+    (
+        "viewer port not a number",
+        {**VIEWER, "IPYTHON_VIEWER_PORT": "eighty"},
+        "error: IPYTHON_VIEWER_PORT=eighty: a port number from 1 to 65535",
+    ),
+    (
+        "viewer port zero",
+        {**VIEWER, "IPYTHON_VIEWER_PORT": "0"},
+        "error: IPYTHON_VIEWER_PORT=0: a port number from 1 to 65535",
+    ),
+    (
+        "viewer port too high",
+        {**VIEWER, "IPYTHON_VIEWER_PORT": "65536"},
+        "error: IPYTHON_VIEWER_PORT=65536: a port number from 1 to 65535",
+    ),
+    (
+        "viewer port negative",
+        {**VIEWER, "IPYTHON_VIEWER_PORT": "-1"},
+        "error: IPYTHON_VIEWER_PORT=-1: a port number from 1 to 65535",
+    ),
+    (
+        "controller port not a number",
+        {**CONTROLLER, "IPYTHON_CONTROLLER_PORT": "10100/tcp"},
+        "error: IPYTHON_CONTROLLER_PORT=10100/tcp: a port number from 1 to 65520",
+    ),
+    (
+        "controller port leaves no room for 16",
+        {**CONTROLLER, "IPYTHON_CONTROLLER_PORT": "65521"},
+        "error: IPYTHON_CONTROLLER_PORT=65521: a port number from 1 to 65520",
+    ),
+    (
+        "controller host with space",
+        {**CONTROLLER, "IPYTHON_CONTROLLER_HOST": "ipcluster demo"},
+        "error: IPYTHON_CONTROLLER_HOST=ipcluster demo: a hostname or IPv4 address",
+    ),
+    (
+        "controller host url",
+        {**CONTROLLER, "IPYTHON_CONTROLLER_HOST": "tcp://ipcluster-demo"},
+        "error: IPYTHON_CONTROLLER_HOST=tcp://ipcluster-demo: a hostname or IPv4 address",
+    ),
+    (
+        "viewer with label but no key",
+        {**VIEWER, "IPYTHON_CLUSTER_LABEL": "demo"},
+        "error: IPYTHON_CLUSTER_KEY=<unset>: required for a viewer that has IPYTHON_CLUSTER_LABEL",
+    ),
+    (
+        "viewer without password",
+        {"IPYTHON_CONTAINER_TYPE": "viewer"},
+        "error: IPYTHON_USER_PASSWORD=<unset>: required for the viewer role (or set IPYTHON_ALLOW_NO_PASSWORD=true)",
+    ),
+    (
+        "viewer with empty password",
+        {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_USER_PASSWORD": ""},
+        "error: IPYTHON_USER_PASSWORD=<unset>: required for the viewer role (or set IPYTHON_ALLOW_NO_PASSWORD=true)",
+    ),
+    (
+        "viewer opt-out false",
+        {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_ALLOW_NO_PASSWORD": "false"},
+        "error: IPYTHON_USER_PASSWORD=<unset>: required for the viewer role (or set IPYTHON_ALLOW_NO_PASSWORD=true)",
+    ),
+    (
+        "password with trailing space",
+        {**VIEWER, "IPYTHON_USER_PASSWORD": SECRET + " "},
+        "error: IPYTHON_USER_PASSWORD=<hidden>: must not start or end with whitespace",
+    ),
+    (
+        "opt-out not a boolean",
+        {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_ALLOW_NO_PASSWORD": "yes"},
+        "error: IPYTHON_ALLOW_NO_PASSWORD=yes: true or false",
+    ),
+    (
+        "repository-required not a boolean",
+        {**VIEWER, "IPYTHON_REPOSITORY_REQUIRED": "1"},
+        "error: IPYTHON_REPOSITORY_REQUIRED=1: true or false",
+    ),
+    (
+        "notebook dir relative",
+        {**VIEWER, "IPYTHON_NOTEBOOK_DIR": "work"},
+        "error: IPYTHON_NOTEBOOK_DIR=work: an absolute path",
+    ),
+]
+
+REPOSITORY_ALLOWED = (
+    "a git URL (https://, http://, git://, ssh://, file://, user@host:path or an absolute path) "
+    "without spaces, optionally followed by #branch-or-tag"
+)
+BAD_REPOSITORIES = [
+    ("space", "https://example.org/notebooks repo.git", "https://example.org/notebooks repo.git"),
+    ("trailing newline", "https://example.org/n.git\n", "https://example.org/n.git\\n"),
+    ("ftp scheme", "ftp://example.org/n.git", "ftp://example.org/n.git"),
+    ("ext transport", "ext::sh -c touch% /tmp/pwned", "ext::sh -c touch% /tmp/pwned"),
+    ("ext transport without space", "ext::/bin/false", "ext::/bin/false"),
+    ("relative path", "notebooks", "notebooks"),
+    ("git option", "--upload-pack=/bin/false", "--upload-pack=/bin/false"),
+    ("empty ref", "https://example.org/n.git#", "https://example.org/n.git#"),
+    ("ref with dots", "https://example.org/n.git#a..b", "https://example.org/n.git#a..b"),
+    ("ref as option", "https://example.org/n.git#-x", "https://example.org/n.git#-x"),
+    ("password in url", f"https://user:{SECRET}@example.org/n y.git", "https://user:<hidden>@example.org/n y.git"),
+]
+for name, value, shown in BAD_REPOSITORIES:
+    suffix = " (a ref has letters, digits, '.', '_', '-', '/')" if "#" in value and "ref" in name else ""
+    CASES.append(
+        (
+            f"repository {name}",
+            {**VIEWER, "IPYTHON_NOTEBOOK_REPOSITORY": value},
+            f"error: IPYTHON_NOTEBOOK_REPOSITORY={shown}: {REPOSITORY_ALLOWED}{suffix}",
+        )
+    )
+
+
+def run_entrypoint(home: Path, environment: dict[str, str], *arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [PYTHON, str(ENTRYPOINT), *arguments],
+        env=base_environment(home, **environment),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+@pytest.mark.parametrize("environment, expected", [case[1:] for case in CASES], ids=[case[0] for case in CASES])
+def test_bad_configuration_is_one_line_and_exit_2(tmp_path: Path, environment: dict, expected: str):
+    home = tmp_path / "home"
+    home.mkdir()
+    workspace = tmp_path / "work"
+    environment = {"IPYTHON_NOTEBOOK_DIR": str(workspace), **environment}
+    result = run_entrypoint(home, environment)
+    assert result.returncode == 2
+    assert result.stderr == expected + "\n"
+    assert result.stdout == ""
+    assert SECRET not in result.stderr
+    assert list(home.iterdir()) == [], "nothing may be written"
+    assert not workspace.exists(), "nothing may be created"
+
+
+def test_workspace_that_cannot_be_created_is_a_one_line_error(tmp_path: Path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    home = tmp_path / "home"
+    home.mkdir()
+    result = run_entrypoint(home, {**VIEWER, "IPYTHON_NOTEBOOK_DIR": str(blocker / "work")})
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"error: IPYTHON_NOTEBOOK_DIR={blocker / 'work'}: a directory this user can create (Not a directory)"
+    )
+    assert "exec:" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "arguments, expected",
+    [
+        (["assemble"], r"^error: SRC_DIR=<unset>: one existing directory: entrypoint.py assemble SRC_DIR\n$"),
+        (["assemble", "/nonexistent/src"], r"^error: SRC_DIR=/nonexistent/src: one existing directory"),
+        (["assemble", "/tmp", "/tmp"], r"^error: SRC_DIR=/tmp /tmp: one existing directory"),
+        (["install-shim", "--bogus"], r"^error: install-shim arguments=--bogus: none, or --site-packages DIR\n$"),
+        (
+            ["install-shim", "--site-packages", "/nonexistent"],
+            r"^error: --site-packages=/nonexistent: an existing directory",
+        ),
+    ],
+)
+def test_bad_command_arguments_exit_2(tmp_path: Path, arguments: list[str], expected: str):
+    result = run_entrypoint(tmp_path, {"IPYTHON_NOTEBOOK_DIR": str(tmp_path / "work")}, *arguments)
+    assert result.returncode == 2
+    assert re.match(expected, result.stderr), result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "work").exists()

@@ -1,0 +1,223 @@
+"""IPYTHON_NOTEBOOK_REPOSITORY: clone into an empty workspace, install requirements.txt, and
+never clobber a workspace that already holds something (a persistent volume after restart)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ipython_roles.repository_source import parse_repository
+from ipython_roles.workspace import STAGING_PREFIX, Outcome, populate
+
+from .artifacts import git, notebook
+from .conftest import PASSWORD, TINY_PACKAGE, offline_install
+from .kernel_client import JupyterClient
+from .processes import ENTRYPOINT, PYTHON, RoleProcess, base_environment, wait_for_viewer, wait_until
+
+
+def notebook_text(workspace: Path) -> str:
+    return json.loads((workspace / "analysis.ipynb").read_text())["cells"][0]["source"][0]
+
+
+@pytest.mark.parametrize(
+    "suffix, expected",
+    [("", "version 2"), ("#v1", "version 1"), ("#feature", "feature branch"), ("#main", "version 2")],
+    ids=["default branch", "tag", "branch", "main branch"],
+)
+def test_ref_selects_tag_or_branch_in_a_shallow_clone(tmp_path, notebook_repository, suffix, expected):
+    workspace = tmp_path / "work"
+    result = populate(parse_repository(f"file://{notebook_repository}{suffix}"), workspace)
+    assert result.outcome is Outcome.CLONED
+    assert notebook_text(workspace) == expected
+    assert git(workspace, "rev-list", "--count", "HEAD").strip() == "1"  # shallow
+    assert not [p for p in workspace.iterdir() if p.name.startswith(STAGING_PREFIX)]
+
+
+def test_local_absolute_path_is_cloned_shallow_too(tmp_path, notebook_repository):
+    workspace = tmp_path / "work"
+    assert populate(parse_repository(f"{notebook_repository}#v1"), workspace).outcome is Outcome.CLONED
+    assert notebook_text(workspace) == "version 1"
+    assert git(workspace, "rev-list", "--count", "HEAD").strip() == "1"
+
+
+def test_fresh_volume_with_lost_and_found_counts_as_empty(tmp_path, notebook_repository):
+    workspace = tmp_path / "work"
+    (workspace / "lost+found").mkdir(parents=True)
+    assert populate(parse_repository(f"file://{notebook_repository}"), workspace).outcome is Outcome.CLONED
+    assert notebook_text(workspace) == "version 2"
+
+
+def test_existing_clone_is_never_clobbered(tmp_path, notebook_repository):
+    source = parse_repository(f"file://{notebook_repository}#v1")
+    workspace = tmp_path / "work"
+    populate(source, workspace)
+    (workspace / "analysis.ipynb").write_text(notebook("my edits"))
+    (workspace / "results.csv").write_text("1,2\n")
+    result = populate(source, workspace)
+    assert result.outcome is Outcome.ALREADY_CLONED
+    assert result.holds_clone
+    assert notebook_text(workspace) == "my edits"
+    assert (workspace / "results.csv").read_text() == "1,2\n"
+
+
+def test_workspace_holding_something_else_is_left_alone(tmp_path, notebook_repository):
+    workspace = tmp_path / "work"
+    workspace.mkdir()
+    (workspace / "mine.ipynb").write_text(notebook("someone else's work"))
+    result = populate(parse_repository(f"file://{notebook_repository}"), workspace)
+    assert result.outcome is Outcome.LEFT_ALONE
+    assert not result.holds_clone
+    assert "leaving it alone" in result.message
+    assert sorted(p.name for p in workspace.iterdir()) == ["mine.ipynb"]
+
+
+@pytest.mark.parametrize("suffix", ["#no-such-tag", ""], ids=["unknown ref", "no repository"])
+def test_failed_clone_leaves_the_workspace_empty(tmp_path, notebook_repository, suffix):
+    url = f"file://{notebook_repository}{suffix}" if suffix else f"file://{tmp_path}/missing.git"
+    workspace = tmp_path / "work"
+    result = populate(parse_repository(url), workspace)
+    assert result.outcome is Outcome.FAILED
+    assert result.message and "\n" not in result.message
+    assert list(workspace.iterdir()) == []
+
+
+def test_staging_left_by_an_interrupted_start_is_cleaned_up(tmp_path, notebook_repository):
+    workspace = tmp_path / "work"
+    (workspace / f"{STAGING_PREFIX}abc" / ".git").mkdir(parents=True)
+    assert populate(parse_repository(f"file://{notebook_repository}"), workspace).outcome is Outcome.CLONED
+    assert not [p for p in workspace.iterdir() if p.name.startswith(STAGING_PREFIX)]
+
+
+def test_password_in_url_is_masked_in_failure_messages(tmp_path):
+    source = parse_repository("https://user:tok3n@127.0.0.1:9/nothing.git")
+    result = populate(source, tmp_path / "work")
+    assert result.outcome is Outcome.FAILED
+    assert "tok3n" not in result.message
+    assert source.describe() == "https://user:<hidden>@127.0.0.1:9/nothing.git"
+
+
+def _engine(tmp_path: Path, name: str, **variables: str) -> RoleProcess:
+    """An engine role: it populates its workspace, then waits for a controller that never comes."""
+    return RoleProcess(
+        name,
+        tmp_path,
+        {
+            "IPYTHON_CONTAINER_TYPE": "engine",
+            "IPYTHON_CLUSTER_LABEL": "nowhere",
+            "IPYTHON_CLUSTER_KEY": "k",
+            "IPYTHON_CONTROLLER_HOST": "127.0.0.1",
+            "IPYTHON_CONTROLLER_PORT": "9",
+            "IPYTHON_NOTEBOOK_DIR": str(tmp_path / name / "work"),
+            **variables,
+        },
+    )
+
+
+def test_failed_clone_starts_with_empty_workspace_by_default(tmp_path):
+    engine = _engine(tmp_path, "engine", IPYTHON_NOTEBOOK_REPOSITORY=f"file://{tmp_path}/missing.git").start()
+    try:
+        wait_until(lambda: "waiting for the controller" in engine.log(), 30, "the engine to start", process=engine)
+        assert f"could not clone file://{tmp_path}/missing.git: " in engine.log()
+        assert "starting with the empty workspace" in engine.log()
+        assert list((tmp_path / "engine" / "work").iterdir()) == []
+    finally:
+        engine.stop()
+
+
+def test_failed_clone_refuses_to_start_when_required(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    environ = base_environment(
+        home,
+        IPYTHON_CONTAINER_TYPE="viewer",
+        IPYTHON_USER_PASSWORD=PASSWORD,
+        IPYTHON_NOTEBOOK_DIR=str(tmp_path / "work"),
+        IPYTHON_NOTEBOOK_REPOSITORY=f"file://{tmp_path}/missing.git#v1",
+        IPYTHON_REPOSITORY_REQUIRED="true",
+    )
+    result = subprocess.run([PYTHON, str(ENTRYPOINT)], env=environ, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    error = result.stderr.splitlines()[-1]
+    assert error.startswith(
+        f"error: IPYTHON_NOTEBOOK_REPOSITORY=file://{tmp_path}/missing.git#v1: could not be cloned: "
+    )
+    assert error.endswith("(IPYTHON_REPOSITORY_REQUIRED=true, so not starting)")
+    assert "exec:" not in result.stderr
+    assert list((tmp_path / "work").iterdir()) == []
+
+
+def test_uninstallable_requirements_refuse_to_start_when_required(tmp_path, notebook_repository):
+    """Offline with an empty wheel folder: the requirement cannot be found."""
+    empty_wheelhouse = tmp_path / "no-wheels"
+    empty_wheelhouse.mkdir()
+    home = tmp_path / "home"
+    home.mkdir()
+    environ = base_environment(
+        home,
+        IPYTHON_CONTAINER_TYPE="engine",
+        IPYTHON_CLUSTER_LABEL="nowhere",
+        IPYTHON_CLUSTER_KEY="k",
+        IPYTHON_NOTEBOOK_DIR=str(tmp_path / "work"),
+        IPYTHON_NOTEBOOK_REPOSITORY=f"file://{notebook_repository}",
+        IPYTHON_REPOSITORY_REQUIRED="true",
+        **offline_install(empty_wheelhouse),
+    )
+    result = subprocess.run([PYTHON, str(ENTRYPOINT)], env=environ, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    error = result.stderr.splitlines()[-1]
+    assert error.startswith(
+        f"error: IPYTHON_NOTEBOOK_REPOSITORY=file://{notebook_repository}: requirements.txt could not be installed: uv failed: "
+    )
+    assert "roles-tinypkg==1.0" in error  # uv names the requirement it could not find
+
+
+def test_viewer_clones_installs_and_keeps_user_edits_across_restarts(tmp_path, ports, notebook_repository, wheelhouse):
+    """A viewer pod on a persistent workspace volume: first start clones the tag and installs
+    requirements.txt (offline, from the wheel folder); a kernel imports the package. The user edits
+    the notebook; the pod restarts with a fresh HOME (emptyDir) on the same volume: the edit is
+    still there and the package is installed again."""
+    port = ports.port()
+    workspace = tmp_path / "volume"
+    variables = {
+        "IPYTHON_CONTAINER_TYPE": "viewer",
+        "IPYTHON_USER_PASSWORD": PASSWORD,
+        "IPYTHON_VIEWER_PORT": str(port),
+        "IPYTHON_NOTEBOOK_DIR": str(workspace),
+        "IPYTHON_NOTEBOOK_REPOSITORY": f"file://{notebook_repository}#v1",
+        **offline_install(wheelhouse),
+    }
+    url = f"http://127.0.0.1:{port}"
+    import_probe = f"import {TINY_PACKAGE}, os\nprint({TINY_PACKAGE}.answer(), {TINY_PACKAGE}.__file__.startswith(os.path.expanduser('~')))"
+
+    first = RoleProcess("viewer", tmp_path, variables).start()
+    try:
+        wait_for_viewer(first, port)
+        assert f"cloned file://{notebook_repository}#v1 into {workspace}" in first.log()
+        assert "with uv into" in first.log()
+        with JupyterClient(url, PASSWORD) as jupyter:
+            model = jupyter.get("/api/contents/analysis.ipynb").json()
+            assert model["content"]["cells"][0]["source"] == "version 1"
+            model["content"]["cells"][0]["source"] = "version 1, edited by the user"
+            saved = jupyter.put("/api/contents/analysis.ipynb", {"type": "notebook", "content": model["content"]})
+            assert saved.status_code == 200
+            with jupyter.kernel() as kernel:
+                assert kernel.run(import_probe).stdout.split() == ["42", "True"]
+    finally:
+        first.stop()
+
+    second = RoleProcess("viewer-restarted", tmp_path, variables).start()  # fresh HOME, same volume
+    try:
+        wait_for_viewer(second, port)
+        assert f"{workspace} already holds the clone of file://{notebook_repository}#v1" in second.log()
+        with JupyterClient(url, PASSWORD) as jupyter:
+            model = jupyter.get("/api/contents/analysis.ipynb").json()
+            assert model["content"]["cells"][0]["source"] == "version 1, edited by the user"
+            with jupyter.kernel() as kernel:
+                assert kernel.run(import_probe).stdout.split() == ["42", "True"]
+    finally:
+        second.stop()
+    # installed under HOME, never into the venv (which may be read-only at run time)
+    assert subprocess.run([PYTHON, "-c", f"import {TINY_PACKAGE}"], capture_output=True).returncode != 0
