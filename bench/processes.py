@@ -1,0 +1,107 @@
+"""Starting and stopping the processes a benchmark measures, each in its own process group."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ENTRYPOINT = ROOT / "image" / "entrypoint.py"
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def free_port_block(size: int = 16) -> int:
+    """A first port P with P..P+size-1 free, above the usual ephemeral range's start."""
+    for base in range(21000, 31000, size):
+        if all(_bindable(port) for port in range(base, base + size)):
+            return base
+    raise RuntimeError("no free block of ports")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+    return True
+
+
+def clean_environment(home: Path, **variables: str) -> dict[str, str]:
+    """The environment both sides of a comparison get: same PATH, locale and a fresh HOME."""
+    home.mkdir(parents=True, exist_ok=True)
+    environ = {
+        "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "/usr/bin:/bin")]),
+        "LANG": "C.UTF-8",
+        "HOME": str(home),
+        "IPYTHONDIR": str(home / ".ipython"),
+        "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    environ.update(variables)
+    return environ
+
+
+def start(command: list[str], environ: dict[str, str], log: Path) -> subprocess.Popen:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a") as sink:
+        return subprocess.Popen(
+            command,
+            env=environ,
+            cwd=environ["HOME"],
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop(*processes: subprocess.Popen) -> None:
+    """SIGTERM each process group, then SIGKILL what is left after a grace period."""
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(max(0.1, deadline - time.monotonic()))
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@contextlib.contextmanager
+def running(*processes: subprocess.Popen) -> Iterator[tuple[subprocess.Popen, ...]]:
+    try:
+        yield processes
+    finally:
+        stop(*processes)
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.02):
+    """Poll ``predicate`` until it returns something truthy; a short interval, since it is timed."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as error:  # noqa: BLE001 - not ready yet
+            last = error
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout} s waiting for {what} (last error: {last!r})")
