@@ -1,0 +1,93 @@
+"""A whole cluster as containers on one network, wired only by the contract's variables.
+
+controller, two engines and a viewer share a user-defined network. The controller joins it
+under the alias ``ipcluster-<label>`` (what the Kubernetes Service of that name provides), and
+nobody is told more than the label and the key: engines and the viewer's kernels find the
+controller by that DNS name (netavark + aardvark-dns with Podman, see .ci/podman.sh). A kernel
+of the viewer, driven through the REST + websocket API after login, sees both engines and runs
+code on each.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+
+from tests.roles.kernel_client import JupyterClient
+
+from . import containers
+
+pytestmark = pytest.mark.container
+
+LABEL = "ctest"
+KEY = "container-cluster-test-key"
+PASSWORD = "cluster viewer password"
+
+ENGINES_AND_HOSTS = """
+import json, os, socket, time
+import ipyparallel as ipp
+client = ipp.Client()
+deadline = time.monotonic() + 240
+while len(client.ids) < 2 and time.monotonic() < deadline:
+    time.sleep(0.5)
+answers = client[:].apply_sync(lambda: (__import__('socket').gethostname(), __import__('os').getpid()))
+print(json.dumps({"ids": client.ids, "answers": answers}))
+"""
+
+
+@pytest.fixture(scope="module")
+def cluster(docker_client, image):
+    cluster_environment = {"IPYTHON_CLUSTER_LABEL": LABEL, "IPYTHON_CLUSTER_KEY": KEY}
+    network = docker_client.networks.create(f"ipython-ctest-{uuid.uuid4().hex[:8]}", driver="bridge",
+                                            labels=containers.labels())
+    started = []
+    try:
+        # Engines first: they must wait for a controller that is not there yet.
+        for number in (1, 2):
+            started.append(containers.start(
+                docker_client, image, {"IPYTHON_CONTAINER_TYPE": "engine", **cluster_environment},
+                name=f"{network.name}-engine-{number}", network=network))
+        started.append(containers.start(
+            docker_client, image, {"IPYTHON_CONTAINER_TYPE": "controller", **cluster_environment},
+            name=f"{network.name}-controller", network=network, aliases=[f"ipcluster-{LABEL}"]))
+        viewer = containers.start(
+            docker_client, image,
+            {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_USER_PASSWORD": PASSWORD, **cluster_environment},
+            name=f"{network.name}-viewer", network=network, publish_viewer=True)
+        started.append(viewer)
+        containers.wait_for_viewer(viewer)
+        yield viewer, started
+    finally:
+        for one in started:
+            containers.remove(one)
+        network.remove()
+
+
+def test_viewer_kernel_reaches_both_engines_through_the_controller_alias(cluster):
+    viewer, started = cluster
+    with JupyterClient(viewer.url, PASSWORD, timeout=60) as jupyter, jupyter.kernel() as kernel:
+        output = kernel.run(ENGINES_AND_HOSTS, timeout=300).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+    logs = "\n\n".join(f"--- {one.container.name}\n{one.logs()[-1500:]}" for one in started)
+    assert len(result["ids"]) == 2, logs
+    hosts = {host for host, _pid in result["answers"]}
+    pids = {(host, pid) for host, pid in result["answers"]}
+    assert hosts == {f"{viewer.container.name.rsplit('-', 1)[0]}-engine-1",
+                     f"{viewer.container.name.rsplit('-', 1)[0]}-engine-2"}, logs
+    assert len(pids) == 2
+
+
+def test_every_role_of_the_cluster_is_healthy(cluster):
+    _viewer, started = cluster
+    for one in started:
+        deadline = time.monotonic() + 120  # an engine is healthy once it runs, after the controller
+        while True:
+            code, output = one.exec(containers.healthcheck_command(one))
+            if code == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert code == 0, f"{one.container.name}: {output}\n{one.logs()[-2000:]}"
+        assert output.startswith("healthy: ")
