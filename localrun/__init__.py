@@ -9,12 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ImageBuildError", "build_image"]
+_EXPORTS = {
+    "ImageBuildError": "image_build",
+    "build_image": "image_build",
+    "main": "cli",
+    "up": "apply",
+    "UpOptions": "apply",
+    "Viewer": "apply",
+    "down": "teardown",
+    "DownOptions": "teardown",
+    "LocalRunError": "errors",
+    "UsageError": "errors",
+}
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from . import image_build
+    if name in _EXPORTS:
+        import importlib
 
-        return getattr(image_build, name)
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
     raise AttributeError(f"module 'localrun' has no attribute {name!r}")

@@ -1,0 +1,249 @@
+"""``local up``: make the engine run what the plan says, then wait for the viewer.
+
+WHY declarative, like ``terraform apply``: a second ``up`` compares each container's
+fingerprint (its whole plan plus the image id) with the running one and only replaces what
+changed, so raising IPYTHON_ENGINES adds engines and keeps the viewer (and its kernels), and
+containers the stacks no longer declare are removed. A pod is replaced as a whole (its init
+containers run again, its emptyDir volumes start empty), as Kubernetes replaces pods.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from . import engine, images, labels
+from .errors import LocalRunError, UsageError
+from .plan import Plan, engines_of, make_plan
+from .pods import ContainerPlan, PodPlan, check_non_root
+from .services import Route
+from .state import State, locked_state
+from .synth import SynthApp, read_app, synthesize
+
+READY_POLL_SECONDS = 1.0
+CRASH_RESTARTS = 3
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    project: Path
+    state_dir: Path
+    workspace: str
+    stacks: list[str] | None
+    from_dir: Path | None
+    port: int | None
+    rebuild: bool
+    allow_build: bool
+    timeout: float
+    environ: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    url: str
+    password: str | None
+    engines: int
+    container: str
+
+    def as_json(self) -> dict:
+        return {"url": self.url, "password": self.password, "engines": self.engines}
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _published_plan(plan: Plan, route: Route) -> ContainerPlan:
+    first_pod = next(p for p in plan.pods if p.deployment is route.deployment)
+    return next(c for c in first_pod.containers if c.container == route.container)
+
+
+def assign_ports(client, plan: Plan, state: State, requested: int | None) -> list[tuple[Route, ContainerPlan]]:
+    """Give every route a port on 127.0.0.1: --port, else the one it had, else a free one."""
+    if requested is not None and len(plan.routes) != 1:
+        raise UsageError(f"--port {requested}: these stacks publish {len(plan.routes)} viewers; --port needs exactly one")
+    published = []
+    for route in plan.routes:
+        if not any(p.deployment is route.deployment for p in plan.pods):
+            raise LocalRunError(f"{route.source.describe()}: Deployment {route.deployment.name} has 0 replicas; nothing to publish")
+        container_plan = _published_plan(plan, route)
+        existing = engine.get_container(client, container_plan.name)
+        held = engine.published_port(existing, route.container_port) if existing is not None else None
+        remembered = state.published_port(plan.workspace, route.key)
+        if requested is not None:
+            if requested != held and not _port_is_free(requested):
+                raise UsageError(f"--port {requested}: 127.0.0.1:{requested} is in use")
+            port = requested
+        elif remembered is not None and (remembered == held or _port_is_free(remembered)):
+            port = remembered
+        else:
+            port = _free_port()
+        container_plan.published[route.container_port] = port
+        state.set_published_port(plan.workspace, route.key, port)
+        published.append((route, container_plan))
+    return published
+
+
+class Applier:
+    def __init__(self, client, plan: Plan, image_ids: Mapping[str, str], say: Callable[[str], None]):
+        self.client = client
+        self.plan = plan
+        self.image_ids = image_ids
+        self.say = say
+
+    def fingerprint(self, container: ContainerPlan) -> str:
+        return container.fingerprint(self.image_ids[container.image])
+
+    def _pod_is_current(self, pod: PodPlan) -> bool:
+        for container in pod.containers:
+            existing = engine.get_container(self.client, container.name)
+            if existing is None or existing.labels.get(labels.SPEC_HASH) != self.fingerprint(container):
+                return False
+            if existing.status not in ("running", "restarting"):
+                return False
+        return True
+
+    def _remove_pod(self, pod_name: str) -> None:
+        owned = engine.containers(self.client, workspace=self.plan.workspace, pod=pod_name)
+        engine.remove_containers(owned)
+        engine.remove_volumes(self.client, (v.name for v in engine.volumes(self.client, workspace=self.plan.workspace, pod=pod_name)))
+
+    def apply(self) -> tuple[int, int]:
+        """(started, kept) containers."""
+        workspace = self.plan.workspace
+        wanted_pods = {pod.name for pod in self.plan.pods}
+        stale = [
+            c for stack in self.plan.stack_names for c in engine.containers(self.client, workspace=workspace, stack=stack)
+            if c.labels.get(labels.POD) not in wanted_pods
+        ]
+        if stale:
+            self.say(f"removing {len(stale)} container(s) the stacks no longer declare")
+            engine.remove_containers(stale)
+            for pod_name in {c.labels.get(labels.POD) for c in stale}:
+                self._remove_pod(pod_name)
+        for namespace in sorted({pod.namespace for pod in self.plan.pods}):
+            engine.ensure_network(self.client, namespace)
+        to_start = [pod for pod in self.plan.pods if not self._pod_is_current(pod)]
+        kept = sum(len(p.containers) for p in self.plan.pods if p not in to_start)
+        count = sum(len(p.containers) for p in to_start)
+        if to_start:
+            self.say(f"starting {count} container(s) in {len(to_start)} pod(s)" + (f", keeping {kept}" if kept else ""))
+        for pod in to_start:
+            self._remove_pod(pod.name)
+            network = labels.network_name(pod.namespace)
+            for volume in pod.volumes:
+                engine.ensure_volume(self.client, volume, namespace=pod.namespace, pod=pod.name)
+            for init in pod.init_containers:
+                self.say(f"running init container {init.container} of {pod.name}")
+                engine.run_to_completion(self.client, init, network=network, fingerprint=self.fingerprint(init))
+            created = [
+                engine.create_container(self.client, c, network=network, fingerprint=self.fingerprint(c))
+                for c in pod.containers
+            ]
+            for container in created:
+                engine.start(container)
+        return count, kept
+
+
+def _viewer(route: Route, container: ContainerPlan, plan: Plan) -> Viewer:
+    port = container.published[route.container_port]
+    path = route.path if route.path.startswith("/") else f"/{route.path}"
+    return Viewer(
+        url=f"http://127.0.0.1:{port}{path}",
+        password=container.environment.get("IPYTHON_USER_PASSWORD"),
+        engines=engines_of(container.environment, plan.namespaces),
+        container=container.name,
+    )
+
+
+def _check_running(client, plan: Plan) -> None:
+    for pod in plan.pods:
+        for container_plan in pod.containers:
+            container = engine.get_container(client, container_plan.name)
+            if container is None:
+                raise LocalRunError(f"container {container_plan.name} disappeared")
+            container.reload()
+            restarts = container.attrs.get("RestartCount", 0) or 0
+            if container.status in ("exited", "dead") and not container_plan.restart or restarts >= CRASH_RESTARTS:
+                raise LocalRunError(
+                    f"container {container_plan.name} keeps exiting (status {container.status}, {restarts} restarts); "
+                    f"its log ends with:\n{engine.logs_tail(container)}"
+                )
+
+
+def wait_for_viewers(client, plan: Plan, published: list[tuple[Route, ContainerPlan]], *, timeout: float,
+                     say: Callable[[str], None]) -> list[Viewer]:
+    viewers = [_viewer(route, container, plan) for route, container in published]
+    deadline = time.monotonic() + timeout
+    for (route, container), viewer in zip(published, viewers):
+        port = container.published[route.container_port]
+        probe = f"http://127.0.0.1:{port}{container.readiness_path or '/'}"
+        say(f"waiting for the viewer at {viewer.url} ({probe} answering)")
+        while True:
+            try:
+                if requests.get(probe, timeout=3, allow_redirects=False).status_code < 400:
+                    break
+            except requests.RequestException:
+                pass
+            _check_running(client, plan)
+            if time.monotonic() > deadline:
+                log = engine.logs_tail(engine.get_container(client, container.name))
+                raise LocalRunError(
+                    f"the viewer {container.name} did not answer {probe} within {timeout:.0f} s; its log ends with:\n{log}"
+                )
+            time.sleep(READY_POLL_SECONDS)
+    _check_running(client, plan)
+    return viewers
+
+
+def up(options: UpOptions, say: Callable[[str], None]) -> list[Viewer]:
+    started_at = time.monotonic()
+    with locked_state(options.state_dir) as state:
+        if options.from_dir is not None:
+            say(f"reading the synthesized stacks in {options.from_dir}")
+            app: SynthApp = read_app(options.from_dir)
+        else:
+            say("synthesizing the stacks (python infra/main.py)")
+            app = synthesize(options.project, options.state_dir / "synth", options.environ)
+        plan = make_plan(app, workspace=options.workspace, stacks=options.stacks, state=state, variables=options.environ)
+        plan.notes.print()
+        client = engine.connect()
+        published = assign_ports(client, plan, state, options.port)
+        state.save()  # generated values are kept even if what follows fails (as Terraform does)
+        image_details = images.ensure_images(
+            client, {c.image for pod in plan.pods for c in pod.all_containers},
+            rebuild=options.rebuild, allow_build=options.allow_build, say=say,
+        )
+        for pod in plan.pods:
+            for container in pod.all_containers:
+                check_non_root(container, image_details[container.image][1])
+        applier = Applier(client, plan, {ref: d[0] for ref, d in image_details.items()}, say)
+        started, kept = applier.apply()
+        if not started:
+            say(f"all {kept} container(s) are up to date")
+        for result in plan.stacks:
+            state.set_applied(options.workspace, result.name, {
+                "objects": [o.to_state() for o in result.objects],
+                "outputs": result.outputs,
+            })
+        state.save()
+        viewers = wait_for_viewers(client, plan, published, timeout=options.timeout, say=say)
+    say(f"up in {time.monotonic() - started_at:.0f} s")
+    return viewers

@@ -1,0 +1,251 @@
+"""The container engine: Docker, or Podman through its Docker API, via the ``docker`` SDK.
+
+WHY only the Docker API: it is what both engines speak, so the same code runs on a laptop
+with Docker Desktop and on this project's CI with rootful Podman (``.ci/podman.sh`` serves it
+on /run/ipython-podman/podman.sock, used when DOCKER_HOST is unset). Everything made here
+carries the labels of ``labels.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+from docker.types import Mount
+
+from . import labels
+from .errors import LocalRunError
+from .pods import ContainerPlan, MountPlan, VolumePlan
+
+PODMAN_SOCKET = Path("/run/ipython-podman/podman.sock")
+EMPTY_DIR_MODE = 0o777  # what the kubelet gives an emptyDir
+INIT_TIMEOUT_SECONDS = 600
+
+
+def connect() -> docker.DockerClient:
+    """The engine of DOCKER_HOST, else this project's Podman socket, else Docker's default."""
+    if os.environ.get("DOCKER_HOST"):
+        where = os.environ["DOCKER_HOST"]
+        make = docker.from_env
+    elif PODMAN_SOCKET.exists():
+        where = f"unix://{PODMAN_SOCKET}"
+        make = lambda: docker.DockerClient(base_url=where)  # noqa: E731
+    else:
+        where = "the default Docker socket"
+        make = docker.from_env
+    try:
+        client = make()
+        client.ping()
+    except Exception as error:  # noqa: BLE001 - every way of not reaching the engine is one message
+        raise LocalRunError(
+            f"no container engine answers at {where} ({type(error).__name__}); start Docker, or Podman "
+            f"with `source .ci/podman.sh`, or set DOCKER_HOST"
+        ) from None
+    return client
+
+
+def is_podman(client: docker.DockerClient) -> bool:
+    version = client.version()
+    return any("podman" in str(c.get("Name", "")).lower() for c in version.get("Components", []))
+
+
+# -- images ---------------------------------------------------------------------------------
+def image_details(client: docker.DockerClient, reference: str) -> tuple[str, str | None] | None:
+    """(id, user) of a local image, or None when it is not there."""
+    try:
+        image = client.images.get(reference)
+    except docker.errors.ImageNotFound:
+        return None
+    user = (image.attrs.get("Config") or {}).get("User") or None
+    return image.id, user
+
+
+# -- networks -------------------------------------------------------------------------------
+def ensure_network(client: docker.DockerClient, namespace: str):
+    name = labels.network_name(namespace)
+    existing = client.networks.list(names=[name])
+    for network in existing:
+        if network.name == name:
+            return network
+    return client.networks.create(
+        name,
+        driver="bridge",
+        labels={labels.MARKER: "true", labels.NAMESPACE: namespace, labels.KIND: labels.NETWORK},
+    )
+
+
+def networks(client: docker.DockerClient, namespace: str | None = None) -> list:
+    filters = [f"{labels.MARKER}=true"] + ([f"{labels.NAMESPACE}={namespace}"] if namespace else [])
+    return client.networks.list(filters={"label": filters})
+
+
+def remove_unused_networks(client: docker.DockerClient) -> list[str]:
+    removed = []
+    for network in networks(client):
+        namespace = network.attrs.get("Labels", {}).get(labels.NAMESPACE)
+        if namespace and containers(client, namespace=namespace):
+            continue
+        try:
+            network.remove()
+            removed.append(network.name)
+        except docker.errors.APIError as error:
+            raise LocalRunError(f"cannot remove network {network.name}: {error.explanation or error}") from None
+    return removed
+
+
+# -- volumes --------------------------------------------------------------------------------
+def ensure_volume(client: docker.DockerClient, plan: VolumePlan, *, namespace: str, pod: str | None) -> None:
+    try:
+        client.volumes.get(plan.name)
+        return
+    except docker.errors.NotFound:
+        pass
+    client.volumes.create(
+        name=plan.name,
+        labels=labels.owned(workspace=plan.workspace, stack=plan.stack, namespace=namespace, kind=plan.kind,
+                            obj=plan.owner, pod=pod if plan.kind == labels.EMPTY_DIR else None),
+    )
+
+
+def volumes(client: docker.DockerClient, **selector: str) -> list:
+    """Our volumes with every given label. The filter is applied here: Podman 4.3 ORs several
+    label filters of a volume list (containers and Docker AND them)."""
+    wanted = [item.split("=", 1) for item in labels.selector(**selector)]
+    found = client.volumes.list(filters={"label": [f"{labels.MARKER}=true"]})
+    return [v for v in found if all((v.attrs.get("Labels") or {}).get(k) == value for k, value in wanted)]
+
+
+def remove_volumes(client: docker.DockerClient, names: Iterable[str]) -> None:
+    for name in names:
+        try:
+            client.volumes.get(name).remove(force=True)
+        except docker.errors.NotFound:
+            pass
+
+
+# -- containers -----------------------------------------------------------------------------
+def containers(client: docker.DockerClient, **selector: str) -> list[Container]:
+    return client.containers.list(all=True, filters={"label": labels.selector(**selector)})
+
+
+def _mount(plan: MountPlan) -> Mount:
+    if plan.type == "tmpfs":
+        return Mount(plan.target, None, type="tmpfs", read_only=plan.read_only,
+                     tmpfs_size=plan.tmpfs_size, tmpfs_mode=EMPTY_DIR_MODE)
+    return Mount(plan.target, plan.source, type="volume", read_only=plan.read_only)
+
+
+def create_container(client: docker.DockerClient, plan: ContainerPlan, *, network: str, fingerprint: str) -> Container:
+    """Create (not start) the container of a plan, on the namespace's network."""
+    endpoint = client.api.create_endpoint_config(aliases=plan.aliases or None)
+    options = dict(
+        image=plan.image,
+        name=plan.name,
+        hostname=plan.hostname,
+        labels={**plan.labels, labels.SPEC_HASH: fingerprint, labels.STOP_TIMEOUT: str(plan.stop_timeout)},
+        environment=plan.environment,
+        working_dir=plan.working_dir,
+        user=plan.user,
+        group_add=plan.group_add or None,
+        read_only=plan.read_only,
+        cap_add=plan.cap_add or None,
+        cap_drop=plan.cap_drop or None,
+        security_opt=plan.security_opt or None,
+        privileged=plan.privileged,
+        mounts=[_mount(m) for m in plan.mounts],
+        network=network,
+        networking_config={network: endpoint},
+        extra_hosts=plan.extra_hosts or None,
+        nano_cpus=plan.nano_cpus,
+        mem_limit=plan.mem_limit,
+        # Kubernetes does not run an image's HEALTHCHECK; probes are the Deployment's business.
+        healthcheck={"test": ["NONE"]},
+        detach=True,
+    )
+    if plan.entrypoint is not None:
+        options["entrypoint"] = plan.entrypoint
+    if plan.command is not None:
+        options["command"] = plan.command
+    if plan.restart:
+        options["restart_policy"] = {"Name": plan.restart}
+    if plan.published:
+        options["ports"] = {f"{port}/tcp": ("127.0.0.1", host) for port, host in plan.published.items()}
+    try:
+        return client.containers.create(**options)
+    except docker.errors.APIError as error:
+        raise LocalRunError(f"cannot create container {plan.name}: {error.explanation or error}") from None
+
+
+def start(container: Container) -> None:
+    try:
+        container.start()
+    except docker.errors.APIError as error:
+        raise LocalRunError(f"cannot start container {container.name}: {error.explanation or error}") from None
+
+
+def run_to_completion(client: docker.DockerClient, plan: ContainerPlan, *, network: str, fingerprint: str) -> None:
+    """An init container: start it and wait until it exits; fail with its log if it fails."""
+    existing = _get(client, plan.name)
+    if existing is not None:
+        existing.remove(force=True)
+    container = create_container(client, plan, network=network, fingerprint=fingerprint)
+    start(container)
+    try:
+        status = container.wait(timeout=INIT_TIMEOUT_SECONDS).get("StatusCode", 1)
+    except Exception:  # noqa: BLE001 - a timeout of the wait
+        container.remove(force=True)
+        raise LocalRunError(f"init container {plan.name} did not finish within {INIT_TIMEOUT_SECONDS} s") from None
+    log = container.logs(tail=20).decode(errors="replace")
+    container.remove(force=True)
+    if status != 0:
+        raise LocalRunError(f"init container {plan.name} exited with status {status}:\n{log}")
+
+
+def _get(client: docker.DockerClient, name: str) -> Container | None:
+    try:
+        return client.containers.get(name)
+    except docker.errors.NotFound:
+        return None
+
+
+def get_container(client: docker.DockerClient, name: str) -> Container | None:
+    return _get(client, name)
+
+
+def remove_containers(items: Iterable[Container]) -> None:
+    """Stop (SIGTERM, then SIGKILL after the pod's grace period, at most 10 s) and remove, all at once."""
+
+    def remove(container: Container) -> None:
+        try:
+            if container.status == "running":
+                container.stop(timeout=int(container.labels.get(labels.STOP_TIMEOUT, "10")))
+            container.remove(force=True)
+        except docker.errors.NotFound:
+            pass
+
+    items = list(items)
+    if not items:
+        return
+    with ThreadPoolExecutor(max_workers=min(8, len(items))) as pool:
+        for future in [pool.submit(remove, c) for c in items]:
+            future.result()
+
+
+def logs_tail(container: Container, lines: int = 20) -> str:
+    try:
+        return container.logs(tail=lines).decode(errors="replace").rstrip()
+    except docker.errors.APIError:
+        return "(no log)"
+
+
+def published_port(container: Container, container_port: int) -> int | None:
+    bindings = (container.attrs.get("HostConfig") or {}).get("PortBindings") or {}
+    for binding in bindings.get(f"{container_port}/tcp") or []:
+        if binding.get("HostPort"):
+            return int(binding["HostPort"])
+    return None

@@ -1,0 +1,55 @@
+"""``local status``: what runs, per workspace, as the engine reports it.
+
+WHY the engine and the state together: the state says which stacks are up (and their
+outputs), the engine says whether their containers actually run; a stack whose containers are
+gone shows up as such instead of looking healthy.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from . import engine, labels
+from .state import locked_state
+
+
+def collect(state_dir: Path, workspace: str | None) -> dict[str, Any]:
+    with locked_state(state_dir) as state:
+        client = engine.connect()
+        report: dict[str, Any] = defaultdict(lambda: {"stacks": [], "containers": [], "urls": []})
+        for ws, stack, applied in state.applied_stacks():
+            if workspace is None or ws == workspace:
+                report[ws]["stacks"].append(stack)
+        selector = {"workspace": workspace} if workspace else {}
+        for container in sorted(engine.containers(client, **selector), key=lambda c: c.name):
+            ws = container.labels.get(labels.WORKSPACE, "?")
+            entry = report[ws]
+            entry["containers"].append({
+                "name": container.name,
+                "stack": container.labels.get(labels.STACK),
+                "pod": container.labels.get(labels.POD),
+                "status": container.status,
+                "image": (container.attrs.get("Config") or {}).get("Image"),
+            })
+            bindings = (container.attrs.get("HostConfig") or {}).get("PortBindings") or {}
+            for binding_list in bindings.values():
+                for binding in binding_list or []:
+                    if binding.get("HostPort"):
+                        entry["urls"].append(f"http://{binding.get('HostIp') or '127.0.0.1'}:{binding['HostPort']}/")
+        return {"workspaces": dict(sorted(report.items()))}
+
+
+def render(report: dict[str, Any]) -> str:
+    if not report["workspaces"]:
+        return "nothing is up"
+    lines = []
+    for ws, entry in report["workspaces"].items():
+        stacks = ", ".join(entry["stacks"]) or "no stack applied"
+        lines.append(f"workspace {ws}: {stacks}")
+        for container in entry["containers"]:
+            lines.append(f"  {container['status']:<10} {container['name']}  ({container['stack']})")
+        for url in entry["urls"]:
+            lines.append(f"  viewer     {url}")
+    return "\n".join(lines)

@@ -1,0 +1,107 @@
+"""A person with a browser: log in with the password `local up` printed, open the repository's
+notebook, run its cells on the engines and read the engine ids off the page.
+
+Debian's chromium (installed by tests/run.sh), driven by Playwright; no browser is downloaded.
+The screenshot of the run notebook is the README's picture (docs/notebook.png).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import sync_playwright
+
+from .deployment import NOTEBOOK, engine_ids
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "notebook.png"
+TIMEOUT_MS = 90_000
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    yield page
+    context.close()
+
+
+def log_in(page, url: str, password: str) -> None:
+    page.goto(f"{url}login")
+    page.fill("#password_input", password)
+    page.click("#login_submit")
+    page.wait_for_load_state("domcontentloaded")
+
+
+def run_all_cells(page, *, until) -> None:
+    """Run > Run All Cells, as a person does, until ``until`` shows.
+
+    A fresh session sometimes asks which kernel to start (the "Select Kernel" dialog, racing
+    with the page's start-up); the dialog is answered with its default (Python 3) and the
+    cells are run again if the first request met no kernel.
+    """
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while True:
+        try:
+            page.locator(".jp-Dialog .jp-mod-accept").click(timeout=3_000)
+        except PlaywrightTimeout:
+            pass  # no dialog
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        try:
+            until.wait_for(timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                raise
+
+
+def test_a_wrong_password_shows_the_login_page_again(page, cluster):
+    log_in(page, cluster.url, cluster.password + "-wrong")
+    assert urlsplit(page.url).path == "/login"
+    assert page.locator("#password_input").is_visible()
+    page.goto(f"{cluster.url}tree")
+    assert urlsplit(page.url).path == "/login"  # still not logged in
+
+
+def test_the_notebook_runs_in_the_browser_and_shows_the_engine_ids(page, cluster, tmp_path):
+    expected = engine_ids(cluster.viewer(), cluster.engines)  # the engines have registered
+    log_in(page, cluster.url, cluster.password)
+    assert urlsplit(page.url).path.startswith("/tree")
+    page.goto(f"{cluster.url}notebooks/{NOTEBOOK}")
+    page.locator(".jp-Notebook .jp-CodeCell").first.wait_for()
+    assert page.locator(".jp-OutputArea-output").count() == 0  # the repository has no outputs
+    ids_output = page.locator(".jp-OutputArea-output").filter(has_text="engine ids:").first
+    last = page.locator(".jp-OutputArea-output").filter(has_text="engine hosts:").first
+    try:
+        run_all_cells(page, until=last)
+    except Exception:
+        page.screenshot(path=str(tmp_path / "failed.png"), full_page=True)
+        raise AssertionError(f"outputs on the page: {page.locator('.jp-OutputArea-output').all_inner_texts()}; "
+                             f"screenshot {tmp_path / 'failed.png'}") from None
+    match = re.search(r"engine ids: (\[[0-9, ]*\])", ids_output.inner_text())
+    assert match, ids_output.inner_text()
+    assert ast.literal_eval(match.group(1)) == expected
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
