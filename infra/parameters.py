@@ -74,7 +74,9 @@ PARAMETERS: tuple[Parameter, ...] = (
               "DNS domain of the viewer's Ingress host `nbviewer-<user>-<cluster>.<domain>` "
               "(`*.localhost` reaches a local kind cluster from a browser)"),
     Parameter("IPYTHON_NAMESPACE", BOTH, f"`{DEFAULT_NAMESPACE}`",
-              "existing namespace of all objects (viewer and cluster must share it)"),
+              "existing namespace of all objects (viewer and cluster must share it); the stacks do not "
+              "create it (it is shared, and destroying its creator would delete it with everything in "
+              "it): `kubectl create namespace ipython` once"),
     Parameter("IPYTHON_INGRESS_CLASS", VIEWER, "the cluster's default IngressClass",
               "IngressClass of the viewer's Ingress"),
     Parameter("IPYTHON_TLS_SECRET", VIEWER, "`nbviewer-<user>-<cluster>-tls`",

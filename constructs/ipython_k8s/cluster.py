@@ -16,7 +16,9 @@ from .defaults import (
     DEFAULT_CLUSTER_KEY_LENGTH,
     DEFAULT_ENGINES,
     DEFAULT_IMAGE,
+    DEFAULT_IMAGE_PULL_POLICY,
     DEFAULT_NAMESPACE,
+    HEALTHCHECK_COMMAND,
     MAX_ENGINES,
     MIN_CLUSTER_KEY_LENGTH,
     WORKSPACE_DIR,
@@ -52,11 +54,13 @@ class EngineCluster(Construct):
     - ``cluster_label``: the seed's cluster label, a DNS label of at most 42 characters (so that
       ``ipcluster-<cluster>-controller`` fits in 63). None: a generated 5-character
       ``random_string``; names are then Terraform interpolations, known at plan time.
-    - ``namespace`` ("default"): an existing namespace; viewers that use the cluster live there too.
+    - ``namespace`` ("ipython"): an existing namespace, not created here (it is shared: see
+      ``defaults.DEFAULT_NAMESPACE``); viewers that use the cluster live there too.
     - ``engines`` (2): engine replicas, 0 to 1000; change it and deploy again to scale.
     - ``notebook_repository`` (None): a git URL (``URL#ref`` for a branch or tag) cloned into each
       engine's workspace, whose requirements.txt is installed; None: an empty workspace.
-    - ``image`` (the project's image), ``image_pull_policy`` ("IfNotPresent").
+    - ``image`` (the project's image), ``image_pull_policy`` (None: Kubernetes' default,
+      IfNotPresent for a version tag, which works with ``kind load``; "Always" or "Never").
     - ``key_length`` (48, at least 32): length of the generated key that signs the cluster's
       messages, kept in the Secret ``ipcluster-<cluster>-key`` (key ``key``).
     - ``controller_resources`` / ``engine_resources``: requests and limits (see ``resources``).
@@ -81,7 +85,7 @@ class EngineCluster(Construct):
         engines: int = DEFAULT_ENGINES,
         notebook_repository: str | None = None,
         image: str = DEFAULT_IMAGE,
-        image_pull_policy: str = "IfNotPresent",
+        image_pull_policy: str | None = DEFAULT_IMAGE_PULL_POLICY,
         key_length: int = DEFAULT_CLUSTER_KEY_LENGTH,
         controller_resources: Resources = CONTROLLER_RESOURCES,
         engine_resources: Resources = ENGINE_RESOURCES,
@@ -196,6 +200,11 @@ class EngineCluster(Construct):
                 ports=[],
                 volumes=[*scratch_volumes(), Volume("workspace", WORKSPACE_DIR)],
                 resources=engine_resources,
+                # An engine serves no port: the image's healthcheck asks its supervisor (see
+                # image/ipython_roles/healthcheck.py) whether ipengine is alive, registered with
+                # the current controller and making progress; waiting for an absent controller
+                # is healthy, so that engines are not restarted in a loop while it is away.
+                probes=Probes(command=HEALTHCHECK_COMMAND),
                 **common,
             ),
         )

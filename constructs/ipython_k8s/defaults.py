@@ -37,8 +37,22 @@ MIN_CLUSTER_KEY_LENGTH = 32
 #: Length of a generated user or cluster label (as in the seed: 5 lowercase letters and digits).
 RANDOM_LABEL_LENGTH = 5
 
-#: The namespace the resources go to when none is given.
-DEFAULT_NAMESPACE = "default"
+#: The namespace the resources go to when none is given. Not Kubernetes' ``default``: objects
+#: there mix with whatever else lands in it by accident, and policies scoped by namespace
+#: (quotas, NetworkPolicies, Pod Security admission labels) cannot single them out. The
+#: constructs do not create it: one namespace holds the objects of several stacks (a cluster
+#: and every viewer linked to it), and whichever stack created it would delete it, with the
+#: others' objects and workspace volumes, on destroy. ``kubectl create namespace ipython``.
+DEFAULT_NAMESPACE = "ipython"
+
+#: Pull policy of every container: None leaves it to Kubernetes (IfNotPresent for a version tag
+#: or a digest, Always for ``:latest``), which is what ``kind load`` and the local runner need.
+DEFAULT_IMAGE_PULL_POLICY = None
+
+#: The image's entrypoint, run by the engine's exec probes (see the image's healthcheck).
+IMAGE_PYTHON = "/opt/venv/bin/python"
+IMAGE_ENTRYPOINT = "/opt/ipython/entrypoint.py"
+HEALTHCHECK_COMMAND = (IMAGE_PYTHON, IMAGE_ENTRYPOINT, "healthcheck")
 
 #: Paths the image writes at run time (see the shared contract): all else can be read-only.
 HOME_DIR = "/home/ipython"

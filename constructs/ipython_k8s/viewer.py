@@ -16,6 +16,7 @@ from .cluster import EngineCluster
 from .defaults import (
     DEFAULT_CULL_IDLE_SECONDS,
     DEFAULT_IMAGE,
+    DEFAULT_IMAGE_PULL_POLICY,
     DEFAULT_NAMESPACE,
     DEFAULT_PASSWORD_LENGTH,
     DEFAULT_VIEWER_PORT,
@@ -69,7 +70,7 @@ class NotebookViewer(Construct):
       labels together have at most 43 characters (``nbviewer-<user>-<cluster>-workspace`` fits 63).
     - ``cluster_key_secret`` (None: ``ipcluster-<cluster>-key``): the key Secret's name, only with
       ``cluster_label``, for clusters that were not made by ``EngineCluster``.
-    - ``namespace`` ("default"): an existing namespace.
+    - ``namespace`` ("ipython"): an existing namespace (not created here: it is shared).
     - ``password`` (None): None generates a 24-character ``random_password``. A password you chose
       must be a Terraform token, e.g. ``password_variable(stack).string_value``: a literal string
       would be written into cdk.tf.json and is refused. Either way it is stored in the Secret
@@ -87,7 +88,8 @@ class NotebookViewer(Construct):
     - ``workspace_size`` ("1Gi") and ``storage_class`` (None: the cluster's default): the
       workspace PersistentVolumeClaim ``<name>-workspace`` mounted at /home/ipython/work. It is a
       resource of its own, so re-deploying the Deployment keeps the notebooks.
-    - ``image`` (the project's image), ``image_pull_policy`` ("IfNotPresent").
+    - ``image`` (the project's image), ``image_pull_policy`` (None: Kubernetes' default,
+      IfNotPresent for a version tag, which works with ``kind load``; "Always" or "Never").
     - ``resources`` (``VIEWER_RESOURCES``), ``security`` (``RESTRICTED``).
     - ``network_policy`` (True): only the viewer's port is reachable. False: no NetworkPolicy.
     - ``wait_for_rollout`` (True): ``deploy`` waits until the Deployment is available.
@@ -120,7 +122,7 @@ class NotebookViewer(Construct):
         workspace_size: str = DEFAULT_WORKSPACE_SIZE,
         storage_class: str | None = None,
         image: str = DEFAULT_IMAGE,
-        image_pull_policy: str = "IfNotPresent",
+        image_pull_policy: str | None = DEFAULT_IMAGE_PULL_POLICY,
         resources: Resources = VIEWER_RESOURCES,
         security: PodSecurity = RESTRICTED,
         network_policy: bool = True,

@@ -15,6 +15,7 @@ from . import validation
 from .defaults import HOME_DIR, TMP_DIR
 from .provider_import import kubernetes
 from .resources import Resources
+from .scanner_skips import annotate, image_skips
 from .security import PodSecurity, container_security_context, pod_security_context
 
 #: emptyDir size limits: enough for a pip-installed requirements.txt under HOME, and bounded so
@@ -35,14 +36,17 @@ class Env:
 
 @dataclass(frozen=True)
 class Probes:
-    """Health checks of a role: HTTP GET ``path`` on ``port``, or a TCP connect when path is None.
+    """Health checks of a role: HTTP GET ``path`` on ``port``, a TCP connect to ``port`` when
+    path is None, or, for a role that serves no port (the engine), ``command`` run in the
+    container (an exec probe; exit 0 is healthy).
 
     The startup probe gives a pod up to 5 minutes (cloning a repository, installing its
     requirements) before liveness checks may restart it.
     """
 
-    port: int
+    port: int | None = None
     path: str | None = None
+    command: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ class PodPlan:
     strategy: str
     container: str
     image: str
-    image_pull_policy: str
+    image_pull_policy: str | None
     env: list[Env]
     ports: list[tuple[str, int]]
     volumes: list[Volume]
@@ -96,7 +100,8 @@ def check_workload_props(
     """The props every construct with pods shares; returns the output prefix (default: the id)."""
     validation.dns_label("namespace", namespace)
     validation.image("image", image)
-    validation.one_of("image_pull_policy", image_pull_policy, validation.IMAGE_PULL_POLICIES)
+    if image_pull_policy is not None:
+        validation.one_of("image_pull_policy", image_pull_policy, validation.IMAGE_PULL_POLICIES)
     validation.instance("security", security, PodSecurity, "a PodSecurity")
     validation.boolean("wait_for_rollout", wait_for_rollout)
     return validation.terraform_identifier(
@@ -119,11 +124,12 @@ def _env(entry: Env, m):
 
 def _probe(kind: str, probes: Probes, m, *, period: int, failures: int):
     prefix = f"DeploymentV1SpecTemplateSpecContainer{kind}Probe"
-    target = (
-        {"http_get": getattr(m, prefix + "HttpGet")(path=probes.path, port=str(probes.port))}
-        if probes.path is not None
-        else {"tcp_socket": [getattr(m, prefix + "TcpSocket")(port=str(probes.port))]}
-    )
+    if probes.command is not None:
+        target = {"exec": getattr(m, prefix + "Exec")(command=list(probes.command))}
+    elif probes.path is not None:
+        target = {"http_get": getattr(m, prefix + "HttpGet")(path=probes.path, port=str(probes.port))}
+    else:
+        target = {"tcp_socket": [getattr(m, prefix + "TcpSocket")(port=str(probes.port))]}
     return getattr(m, prefix)(
         period_seconds=period, failure_threshold=failures, timeout_seconds=5, **target
     )
@@ -173,7 +179,7 @@ def deployment(scope: Construct, id: str, plan: PodPlan):
         readiness_probe=_probe("Readiness", probes, m, period=10, failures=3) if probes else None,
         liveness_probe=_probe("Liveness", probes, m, period=20, failures=3) if probes else None,
     )
-    return m.DeploymentV1(
+    resource = m.DeploymentV1(
         scope,
         id,
         metadata=m.DeploymentV1Metadata(
@@ -196,3 +202,5 @@ def deployment(scope: Construct, id: str, plan: PodPlan):
             ),
         ),
     )
+    annotate(resource, image_skips(plan.image, plan.image_pull_policy))
+    return resource

@@ -26,8 +26,9 @@ from pathlib import Path
 
 from . import connection_info
 from .assemble import copy_source
-from .controller import controller_command, write_key_file
-from .engine import STATE_FILE, EngineSupervisor, engine_command
+from .controller import controller_command, write_curve_config, write_key_file
+from .curve_keys import client_socket_options, controller_keys
+from .engine import STATE_FILE, EngineSupervisor
 from .errors import ConfigError
 from .healthcheck import check
 from .logs import command_line, log
@@ -105,16 +106,27 @@ def prepare_workspace(settings: Settings, environ: dict[str, str]) -> dict[str, 
     return with_workspace_packages(environ, target)
 
 
+def curve_serverkey(settings: Settings) -> str | None:
+    """The controller's public CurveZMQ key for the connection files (None: encryption off)."""
+    return controller_keys(settings.cluster_key).public.decode("ascii") if settings.curve else None
+
+
 def start_viewer(settings: Settings, environ: dict[str, str]) -> int:
     environ = prepare_workspace(settings, environ)
     if settings.has_cluster:
         path = connection_info.write_client_file(
-            security_dir(), settings.controller_host, settings.controller_port, settings.cluster_key
+            security_dir(),
+            settings.controller_host,
+            settings.controller_port,
+            settings.cluster_key,
+            curve_serverkey(settings),
         )
         log(
             f"cluster {settings.cluster_label}: controller {settings.controller_host}:{settings.controller_port}, "
-            f"client connection file {path}"
+            f"encryption {settings.encryption}, client connection file {path}"
         )
+    if settings.cull_idle_seconds:
+        log(f"kernels idle for {settings.cull_idle_seconds} s are shut down (IPYTHON_CULL_IDLE_SECONDS)")
     if not settings.password:
         log("IPYTHON_ALLOW_NO_PASSWORD=true and no IPYTHON_USER_PASSWORD: the viewer has NO authentication")
     config = write_viewer_config(private_dir(runtime_dir()), settings)
@@ -123,28 +135,37 @@ def start_viewer(settings: Settings, environ: dict[str, str]) -> int:
 
 def start_controller(settings: Settings, environ: dict[str, str]) -> int:
     key_file = write_key_file(security_dir(), settings.cluster_key)
+    curve_config = write_curve_config(private_dir(runtime_dir()), settings.cluster_key) if settings.curve else None
     first = settings.controller_port
     log(
         f"cluster {settings.cluster_label}: controller advertised as {settings.controller_host}, "
-        f"ports {first}-{first + 15} (registration {connection_info.registration_port(first)})"
+        f"ports {first}-{first + 15} (registration {connection_info.registration_port(first)}), "
+        f"encryption {settings.encryption}"
     )
     home = Path(os.path.expanduser("~"))
-    return _exec(controller_command(settings, key_file), environ, home)
+    return _exec(controller_command(settings, key_file, curve_config), environ, home)
 
 
 def start_engine(settings: Settings, environ: dict[str, str]) -> int:
     environ = prepare_workspace(settings, environ)
     host, first = settings.controller_host, settings.controller_port
-    engine_file = connection_info.write_engine_file(security_dir(), host, first, settings.cluster_key)
-    log(f"cluster {settings.cluster_label}: controller {host}:{first}, engine connection file {engine_file}")
+    serverkey = curve_serverkey(settings)
+    engine_file = connection_info.write_engine_file(security_dir(), host, first, settings.cluster_key, serverkey)
+    log(
+        f"cluster {settings.cluster_label}: controller {host}:{first}, encryption {settings.encryption}, "
+        f"engine connection file {engine_file}"
+    )
     supervisor = EngineSupervisor(
-        engine_command(engine_file),
+        engine_file,
         controller_host=host,
         registration_port=connection_info.registration_port(first),
         ping_url=f"tcp://{host}:{connection_info.hb_ping_port(first)}",
+        notification_url=f"tcp://{host}:{connection_info.notification_port(first)}",
+        cluster_key=settings.cluster_key,
         state_file=private_dir(runtime_dir()) / STATE_FILE,
         cwd=settings.notebook_dir,
         environ=environ,
+        socket_options=client_socket_options(serverkey.encode("ascii")) if serverkey else None,
     )
     return supervisor.run()
 

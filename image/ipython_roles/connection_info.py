@@ -22,7 +22,12 @@ The documents have exactly the fields ipyparallel writes. One value differs on p
 controller writes its bind address, ``"interface": "tcp://0.0.0.0"``, and relies on
 ``location`` to be resolved once when a client starts; the computed documents name the
 advertised host, ``"interface": "tcp://<IPYTHON_CONTROLLER_HOST>"`` (as the 2015 seed did), so
-ZeroMQ resolves the Service name again on every reconnect.
+ZeroMQ resolves the Service name again on every reconnect. With CurveZMQ on (the default, see
+curve_keys) ``curve_serverkey`` is the controller's public key, derived from the cluster key; it
+is ``null`` with IPYTHON_CLUSTER_ENCRYPTION=none.
+
+Port of the client-side ``notification`` channel: the controller publishes engine
+(un)registrations there; the engine supervisor listens to it (registration_watch).
 """
 
 from __future__ import annotations
@@ -60,10 +65,14 @@ def hb_ping_port(first_port: int) -> int:
     return engine_ports(first_port)[ENGINE_CHANNELS.index("hb_ping")]
 
 
-def _shared_fields(host: str, key: str) -> dict:
+def notification_port(first_port: int) -> int:
+    return client_ports(first_port)[CLIENT_CHANNELS.index("notification")]
+
+
+def _shared_fields(host: str, key: str, curve_serverkey: str | None) -> dict:
     return {
         "key": key,
-        "curve_serverkey": None,
+        "curve_serverkey": curve_serverkey,
         "location": host,
         "pack": PACKER,
         "unpack": PACKER,
@@ -71,16 +80,16 @@ def _shared_fields(host: str, key: str) -> dict:
     }
 
 
-def engine_connection_info(host: str, first_port: int, key: str) -> dict:
+def engine_connection_info(host: str, first_port: int, key: str, curve_serverkey: str | None = None) -> dict:
     ports = engine_ports(first_port)
     info: dict = {"ssh": "", "interface": f"tcp://{host}"}
     info.update(zip(ENGINE_CHANNELS, ports[: len(ENGINE_CHANNELS)], strict=True))
     info["broadcast"] = ports[len(ENGINE_CHANNELS) :]
-    info.update(_shared_fields(host, key))
+    info.update(_shared_fields(host, key, curve_serverkey))
     return info
 
 
-def client_connection_info(host: str, first_port: int, key: str) -> dict:
+def client_connection_info(host: str, first_port: int, key: str, curve_serverkey: str | None = None) -> dict:
     ports = dict(zip(CLIENT_CHANNELS, client_ports(first_port), strict=True))
     info: dict = {
         "ssh": "",
@@ -94,15 +103,21 @@ def client_connection_info(host: str, first_port: int, key: str) -> dict:
         "notification": ports["notification"],
         "broadcast": ports["broadcast"],
     }
-    info.update(_shared_fields(host, key))
+    info.update(_shared_fields(host, key, curve_serverkey))
     return info
 
 
-def write_engine_file(security_dir: Path, host: str, first_port: int, key: str) -> Path:
+def write_engine_file(
+    security_dir: Path, host: str, first_port: int, key: str, curve_serverkey: str | None = None
+) -> Path:
     private_dir(security_dir)
-    return write_private_json(security_dir / ENGINE_FILE, engine_connection_info(host, first_port, key))
+    info = engine_connection_info(host, first_port, key, curve_serverkey)
+    return write_private_json(security_dir / ENGINE_FILE, info)
 
 
-def write_client_file(security_dir: Path, host: str, first_port: int, key: str) -> Path:
+def write_client_file(
+    security_dir: Path, host: str, first_port: int, key: str, curve_serverkey: str | None = None
+) -> Path:
     private_dir(security_dir)
-    return write_private_json(security_dir / CLIENT_FILE, client_connection_info(host, first_port, key))
+    info = client_connection_info(host, first_port, key, curve_serverkey)
+    return write_private_json(security_dir / CLIENT_FILE, info)

@@ -1,21 +1,26 @@
 """The engine role: a small supervisor that keeps one ipengine registered with the controller.
 
-ipengine alone gives up after 5 s (``IPEngine.timeout``) when no controller answers, and it
-never notices a restarted controller (see controller_watch). Pods start in any order and
-controllers get rescheduled, so the entrypoint does not exec ipengine but supervises it:
+ipengine alone gives up after 5 s (``IPEngine.timeout``) when no controller answers, it never
+notices a restarted controller (see controller_watch), and it never registers again once the
+controller dropped it (see registration_watch). Pods start in any order and controllers get
+rescheduled, so the entrypoint does not exec ipengine but supervises it:
 
 1. wait until the controller's registration port accepts TCP connections (DNS name not yet
    resolvable and connection refused both count as "not yet"), logging once;
-2. start ipengine with the connection file computed from the environment;
+2. start ipengine with the connection file computed from the environment and a uuid of the
+   supervisor's choosing (``--Session.session``), so that notifications about it can be told;
 3. if ipengine exits, start it again (after 1, 2, 4, 8 s; at once after a controller restart);
-4. if the controller's heartbeat clock goes back (a new controller), stop ipengine (SIGTERM,
-   SIGKILL after 10 s) and start a new one, which registers with the new controller. Engines
-   are back in the cluster within about 15 s of the new controller's start.
+4. if the controller's heartbeat clock goes back (a new controller), or the controller announces
+   that it dropped this ipengine, stop ipengine (SIGTERM, SIGKILL after 10 s) and start a new
+   one, which registers anew. Engines are back within about 15 s of a new controller's start.
 
 SIGTERM and SIGINT are forwarded to ipengine as SIGTERM (ipengine ignores SIGINT), then the
-supervisor exits 0. The supervisor records the running ipengine's pid in a private state file
-of the Jupyter runtime directory; ``entrypoint.py healthcheck`` reports the engine healthy
-while that process is alive.
+supervisor exits 0.
+
+Health: the supervisor keeps a private state file in the Jupyter runtime directory and rewrites
+it at least every ``TICK_SECONDS`` (phase, ipengine pid and uuid, registration, failures in a
+row). ``entrypoint.py healthcheck`` is a separate process (Kubernetes' exec probe, Docker's
+HEALTHCHECK) and judges from that file alone; see healthcheck for what counts as wedged.
 """
 
 from __future__ import annotations
@@ -27,11 +32,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 from .controller_watch import ControllerRestartWatch
 from .logs import command_line, log
+from .registration_watch import REGISTERED, UNREGISTERED, RegistrationWatch
 from .runtime_paths import write_private_json
 
 STATE_FILE = "ipython-roles-engine.json"
@@ -39,10 +46,19 @@ STOP_GRACE_SECONDS = 10
 BACKOFF_SECONDS = (1, 2, 4, 8)
 STABLE_RUN_SECONDS = 30
 CONNECT_TIMEOUT_SECONDS = 2
+#: The state file is rewritten at least this often; healthcheck calls it stale after a few misses.
+TICK_SECONDS = 5
+
+WAITING = "waiting"  # for the controller's registration port
+RUNNING = "running"  # an ipengine process is up
+RESTARTING = "restarting"  # between two ipengine processes (backoff or a requested restart)
 
 
-def engine_command(engine_file: Path) -> list[str]:
-    return [sys.executable, "-m", "ipyparallel.engine", f"--IPEngine.url_file={engine_file}"]
+def engine_command(engine_file: Path, engine_uuid: str | None = None) -> list[str]:
+    command = [sys.executable, "-m", "ipyparallel.engine", f"--IPEngine.url_file={engine_file}"]
+    if engine_uuid is not None:
+        command.append(f"--Session.session={engine_uuid}")
+    return command
 
 
 def controller_reachable(host: str, port: int) -> bool:
@@ -56,29 +72,61 @@ def controller_reachable(host: str, port: int) -> bool:
 class EngineSupervisor:
     def __init__(
         self,
-        command: Sequence[str],
+        engine_file: Path,
         *,
         controller_host: str,
         registration_port: int,
         ping_url: str,
+        notification_url: str,
+        cluster_key: str,
         state_file: Path,
         cwd: Path,
         environ: Mapping[str, str],
+        socket_options: Mapping[int, bytes] | None = None,
     ):
-        self.command = list(command)
+        self.engine_file = engine_file
         self.controller_host = controller_host
         self.registration_port = registration_port
         self.ping_url = ping_url
+        self.notification_url = notification_url
+        self.cluster_key = cluster_key
         self.state_file = state_file
         self.cwd = cwd
         self.environ = dict(environ)
+        self.socket_options = dict(socket_options or {})
         self._child: subprocess.Popen | None = None
         self._stopping = False
         self._restart_requested = False
         self._kill_deadline: float | None = None
+        self._failures = 0  # ipengine exits in a row without a stable run or a registration
         self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._state: dict = {"phase": WAITING, "engine_pid": None, "engine_uuid": None, "engine_id": None,
+                             "registered": False, "unregistered_at": None, "failures": 0}
+        self._written_at = 0.0
 
-    # -- signals and requests (called from the signal handler or the watch thread) --
+    # -- the state file the healthcheck reads --
+    def _update(self, **changes) -> None:
+        with self._lock:
+            self._state.update(changes)
+            self._written_at = time.monotonic()
+            state = {**self._state, "supervisor_pid": os.getpid(), "updated": self._written_at}
+            write_private_json(self.state_file, state)
+
+    def _tick(self) -> None:
+        if time.monotonic() - self._written_at >= TICK_SECONDS:
+            self._update()
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait up to ``seconds`` (less if woken), keeping the state file fresh."""
+        deadline = time.monotonic() + seconds
+        while not self._stopping and (remaining := deadline - time.monotonic()) > 0:
+            if self._wake.wait(min(remaining, 1.0)):
+                break
+            self._tick()
+        self._wake.clear()
+
+    # -- signals and requests (called from the signal handler or the watch threads) --
     def _terminate_child(self) -> None:
         child = self._child
         if child is not None and child.poll() is None:
@@ -90,57 +138,79 @@ class EngineSupervisor:
         self._terminate_child()
         self._wake.set()
 
+    def _request_restart(self) -> None:
+        self._restart_requested = True
+        self._terminate_child()
+        self._wake.set()
+
     def _on_controller_restart(self, previous: float, clock: float) -> None:
         log(
             f"controller at {self.controller_host} restarted (heartbeat clock went back from "
             f"{previous:.0f} s to {clock:.0f} s); restarting ipengine to register with it"
         )
-        self._restart_requested = True
-        self._terminate_child()
-        self._wake.set()
+        self._request_restart()
+
+    def _on_registration_event(self, msg_type: str, engine_uuid: str, engine_id: int) -> None:
+        if engine_uuid != self._state["engine_uuid"]:
+            return
+        if msg_type == REGISTERED:
+            log(f"ipengine {engine_uuid} registered as engine {engine_id}")
+            self._failures = 0
+            self._update(registered=True, engine_id=engine_id, unregistered_at=None, failures=0)
+        elif msg_type == UNREGISTERED:
+            if self._stopping or self._restart_requested or self._child is None or self._child.poll() is not None:
+                return  # a stop or restart of ours, or ipengine leaving on its own
+            log(
+                f"the controller unregistered engine {engine_id} ({engine_uuid}) while its ipengine "
+                f"still runs (missed heartbeats?); restarting ipengine to register again"
+            )
+            self._update(registered=False, unregistered_at=time.monotonic())
+            self._request_restart()
 
     # -- the loop --
     def _wait_for_controller(self) -> bool:
         announced = False
+        self._update(phase=WAITING, engine_pid=None)
         while not self._stopping:
             if controller_reachable(self.controller_host, self.registration_port):
                 return True
             if not announced:
                 log(f"waiting for the controller at {self.controller_host}:{self.registration_port}")
                 announced = True
-            self._wake.wait(1)
-            self._wake.clear()
+            self._sleep(1)
         return False
 
-    def _write_state(self, pid: int) -> None:
-        write_private_json(self.state_file, {"supervisor_pid": os.getpid(), "engine_pid": pid})
-
     def _run_child(self) -> int:
-        log(f"starting ipengine: {command_line(self.command)}")
+        engine_uuid = str(uuid.uuid4())
+        command = engine_command(self.engine_file, engine_uuid)
+        log(f"starting ipengine: {command_line(command)}")
         self._kill_deadline = None
         self._restart_requested = False  # whatever restarted before now, this one registers anew
-        self._child = subprocess.Popen(self.command, cwd=self.cwd, env=self.environ)
-        self._write_state(self._child.pid)
+        self._child = subprocess.Popen(command, cwd=self.cwd, env=self.environ)
+        self._update(phase=RUNNING, engine_pid=self._child.pid, engine_uuid=engine_uuid, engine_id=None,
+                     registered=False)
         if self._stopping:  # a signal arrived while starting
             self._terminate_child()
-        try:
-            while True:
-                try:
-                    return self._child.wait(timeout=0.5)
-                except subprocess.TimeoutExpired:
-                    if self._kill_deadline is not None and time.monotonic() > self._kill_deadline:
-                        log(f"ipengine (pid {self._child.pid}) ignored SIGTERM for {STOP_GRACE_SECONDS} s; killing it")
-                        self._child.kill()
-                        self._kill_deadline = None
-        finally:
-            self.state_file.unlink(missing_ok=True)
+        while True:
+            try:
+                return self._child.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                self._tick()
+                if self._kill_deadline is not None and time.monotonic() > self._kill_deadline:
+                    log(f"ipengine (pid {self._child.pid}) ignored SIGTERM for {STOP_GRACE_SECONDS} s; killing it")
+                    self._child.kill()
+                    self._kill_deadline = None
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
-        watch = ControllerRestartWatch(self.ping_url, self._on_controller_restart)
-        watch.start()
-        failures = 0
+        watches = [
+            ControllerRestartWatch(self.ping_url, self._on_controller_restart, self.socket_options),
+            RegistrationWatch(self.notification_url, self.cluster_key, self._on_registration_event,
+                              self.socket_options),
+        ]
+        for watch in watches:
+            watch.start()
         try:
             while self._wait_for_controller():
                 started = time.monotonic()
@@ -149,18 +219,22 @@ class EngineSupervisor:
                     break
                 if self._restart_requested:
                     self._restart_requested = False
-                    failures = 0
+                    self._failures = 0
+                    self._update(phase=RESTARTING, engine_pid=None, failures=0)
                     continue
-                failures = 0 if time.monotonic() - started > STABLE_RUN_SECONDS else failures + 1
+                stable = time.monotonic() - started > STABLE_RUN_SECONDS
+                self._failures = 0 if stable else self._failures + 1
+                failures = self._failures
                 delay = BACKOFF_SECONDS[min(max(failures - 1, 0), len(BACKOFF_SECONDS) - 1)]
                 hint = (
                     " (registration failed: does IPYTHON_CLUSTER_KEY match the controller's?)" if status == 255 else ""
                 )
                 log(f"ipengine exited with status {status}{hint}; starting it again in {delay} s")
-                self._wake.wait(delay)
-                self._wake.clear()
+                self._update(phase=RESTARTING, engine_pid=None, registered=False, failures=failures)
+                self._sleep(delay)
         finally:
-            watch.stop()
+            for watch in watches:
+                watch.stop()
             self.state_file.unlink(missing_ok=True)
         log("engine supervisor stopped")
         return 0

@@ -8,8 +8,9 @@ immutable :class:`Settings`; the roles never read ``os.environ`` for these names
 Variables (defaults in brackets):
 
 ``IPYTHON_CONTAINER_TYPE``       (required) ``viewer``, ``controller`` or ``engine``.
-``IPYTHON_USER_PASSWORD``        viewer login password (empty = unset), no leading or trailing
-                                 whitespace (the login form strips it). Secret.
+``IPYTHON_USER_PASSWORD``        viewer login password (empty = unset), at least 8 characters,
+                                 no leading or trailing whitespace (the login form strips it).
+                                 Secret.
 ``IPYTHON_ALLOW_NO_PASSWORD``    [false] ``true`` lets a viewer start without a password.
 ``IPYTHON_VIEWER_PORT``          [8888] viewer HTTP port, 1-65535.
 ``IPYTHON_NOTEBOOK_DIR``         [$HOME/work] absolute path of the workspace.
@@ -22,6 +23,13 @@ Variables (defaults in brackets):
 ``IPYTHON_CONTROLLER_HOST``      [ipcluster-<label>] hostname or IPv4 address the controller
                                  advertises and engines/clients connect to.
 ``IPYTHON_CONTROLLER_PORT``      [10100] first of the controller's 16 ports, 1-65520.
+``IPYTHON_CLUSTER_ENCRYPTION``   [curve] ``curve``: the controller's sockets use CurveZMQ
+                                 (encrypted, the controller authenticated by a key pair derived
+                                 from IPYTHON_CLUSTER_KEY, see curve_keys); ``none``: plain TCP,
+                                 messages only signed. Controller, engines and viewers of one
+                                 cluster must agree.
+``IPYTHON_CULL_IDLE_SECONDS``    [3600] the viewer shuts down kernels idle for this many seconds
+                                 (checked every minute, or every timeout/2 if shorter); 0 never.
 ``IPYTHON_NOTEBOOK_REPOSITORY``  git ``URL[#ref]`` cloned into an empty workspace at the start
                                  of a viewer or an engine, then its requirements.txt installed
                                  (see repository_source, workspace); the controller ignores it.
@@ -52,6 +60,11 @@ SECRET_VARIABLES = ("IPYTHON_USER_PASSWORD", "IPYTHON_CLUSTER_KEY")
 
 DEFAULT_VIEWER_PORT = 8888
 DEFAULT_CONTROLLER_PORT = 10100
+MIN_PASSWORD_LENGTH = 8
+ENCRYPTIONS = ("curve", "none")
+DEFAULT_ENCRYPTION = "curve"
+DEFAULT_CULL_IDLE_SECONDS = 3600
+MAX_CULL_IDLE_SECONDS = 365 * 24 * 3600
 CONTROLLER_PORT_COUNT = 16
 LABEL_MAX_LENGTH = 63 - len("ipcluster-")
 
@@ -70,6 +83,8 @@ class Settings:
     notebook_dir: Path
     controller_port: int
     repository_required: bool
+    encryption: str = DEFAULT_ENCRYPTION
+    cull_idle_seconds: int = DEFAULT_CULL_IDLE_SECONDS
     cluster_label: str | None = None
     controller_host: str | None = None
     repository: RepositorySource | None = None
@@ -79,6 +94,10 @@ class Settings:
     @property
     def has_cluster(self) -> bool:
         return self.cluster_label is not None
+
+    @property
+    def curve(self) -> bool:
+        return self.encryption == "curve"
 
 
 def _get(environ: Mapping[str, str], name: str) -> str | None:
@@ -102,6 +121,24 @@ def _port(environ: Mapping[str, str], name: str, default: int, highest: int) -> 
         return default
     if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= highest:
         raise ConfigError(name, value, f"a port number from 1 to {highest}")
+    return int(value)
+
+
+def _choice(environ: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = _get(environ, name)
+    if value is None:
+        return default
+    if value not in allowed:
+        raise ConfigError(name, value, "one of " + ", ".join(allowed))
+    return value
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: int, highest: int) -> int:
+    value = _get(environ, name)
+    if value is None:
+        return default
+    if not value.isascii() or not value.isdigit() or int(value) > highest:
+        raise ConfigError(name, value, f"a whole number of seconds from 0 to {highest} (0: never)")
     return int(value)
 
 
@@ -143,6 +180,11 @@ def _key(environ: Mapping[str, str]) -> str | None:
 
 def _password(environ: Mapping[str, str]) -> str | None:
     value = _get(environ, "IPYTHON_USER_PASSWORD")
+    if value is not None and len(value) < MIN_PASSWORD_LENGTH:
+        # the same floor as the constructs and stacks (and Terraform's variable validation)
+        raise ConfigError(
+            "IPYTHON_USER_PASSWORD", value, f"at least {MIN_PASSWORD_LENGTH} characters", secret=True
+        )
     if value is not None and value != value.strip():
         # Jupyter's login form strips what is typed: such a password could never be entered
         raise ConfigError("IPYTHON_USER_PASSWORD", value, "must not start or end with whitespace", secret=True)
@@ -170,6 +212,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     controller_port = _port(environ, "IPYTHON_CONTROLLER_PORT", DEFAULT_CONTROLLER_PORT, 65536 - CONTROLLER_PORT_COUNT)
     allow_no_password = _boolean(environ, "IPYTHON_ALLOW_NO_PASSWORD")
     repository_required = _boolean(environ, "IPYTHON_REPOSITORY_REQUIRED")
+    encryption = _choice(environ, "IPYTHON_CLUSTER_ENCRYPTION", ENCRYPTIONS, DEFAULT_ENCRYPTION)
+    cull_idle_seconds = _seconds(
+        environ, "IPYTHON_CULL_IDLE_SECONDS", DEFAULT_CULL_IDLE_SECONDS, MAX_CULL_IDLE_SECONDS
+    )
     notebook_dir = notebook_dir_from(environ)
     label = _label(environ)
     key = _key(environ)
@@ -199,6 +245,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         notebook_dir=notebook_dir,
         controller_port=controller_port,
         repository_required=repository_required,
+        encryption=encryption,
+        cull_idle_seconds=cull_idle_seconds,
         cluster_label=label,
         controller_host=host,
         repository=repository,

@@ -9,6 +9,14 @@ before exec, so neither the server nor its kernels (which inherit the server's e
 can read it. Token login is off (``IdentityProvider.token = ""``), so a password is the only
 way in; ``GET /api`` answers without login and serves as the health check.
 
+Idle kernels are shut down after IPYTHON_CULL_IDLE_SECONDS (default 3600; 0 never): a kernel
+left running by a closed browser tab holds memory (often a lot, with data loaded) inside the
+pod's limit until the pod restarts. Jupyter's ``MappingKernelManager`` does it:
+``cull_idle_timeout`` = the setting, ``cull_interval`` = every minute (every timeout/2 when that
+is shorter, so a small timeout is honoured closely), ``cull_connected`` = false (a notebook still
+open in a browser keeps its kernel however idle), ``cull_busy`` = false (a long computation is
+not idle).
+
 Without a password the viewer refuses to start, unless IPYTHON_ALLOW_NO_PASSWORD=true: then the
 server runs with no authentication at all, an explicit choice for a viewer behind another login.
 """
@@ -31,6 +39,22 @@ def hash_password(password: str) -> str:
     return passwd(password, algorithm="argon2")
 
 
+#: How often idle kernels are looked for, at most (Jupyter's default is 300 s).
+CULL_INTERVAL_SECONDS = 60
+
+
+def culling_config(idle_seconds: int) -> dict:
+    """The MappingKernelManager settings for IPYTHON_CULL_IDLE_SECONDS (empty: never cull)."""
+    if idle_seconds == 0:
+        return {}
+    return {
+        "cull_idle_timeout": idle_seconds,
+        "cull_interval": max(1, min(CULL_INTERVAL_SECONDS, idle_seconds // 2)),
+        "cull_connected": False,
+        "cull_busy": False,
+    }
+
+
 def viewer_config(settings: Settings, hashed_password: str) -> dict:
     server = {
         "ip": "0.0.0.0",
@@ -45,7 +69,7 @@ def viewer_config(settings: Settings, hashed_password: str) -> dict:
     if os.geteuid() == 0:
         # only when run as root on a workstation; the image runs as uid 1000 or arbitrary
         server["allow_root"] = True
-    return {
+    config = {
         "ServerApp": server,
         "IdentityProvider": {"token": ""},
         "PasswordIdentityProvider": {
@@ -54,6 +78,10 @@ def viewer_config(settings: Settings, hashed_password: str) -> dict:
             "allow_password_change": False,
         },
     }
+    culling = culling_config(settings.cull_idle_seconds)
+    if culling:
+        config["MappingKernelManager"] = culling
+    return config
 
 
 def write_viewer_config(runtime_dir: Path, settings: Settings) -> Path:

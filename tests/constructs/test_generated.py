@@ -68,7 +68,9 @@ def test_defaults(generated):
     container = deployment["spec"]["template"]["spec"]["container"][0]
     assert container["image"] == "ghcr.io/ipython-k8s/ipython-notebook:0.1.0"
     assert "IPYTHON_NOTEBOOK_REPOSITORY" not in env_of(deployment)
-    assert deployment["metadata"]["namespace"] == "default"
+    assert deployment["metadata"]["namespace"] == "ipython"
+    # Left to Kubernetes (IfNotPresent for a version tag): `kind load` and the local runner work.
+    assert "image_pull_policy" not in container
     (ingress,) = resources(viewer, "kubernetes_ingress_v1")
     assert ingress["spec"]["rule"][0]["host"].endswith(".localhost")
     assert viewer["provider"]["kubernetes"] == [{"config_path": "~/.kube/config"}]

@@ -59,6 +59,7 @@ CASES = [
     ("viewer", {"image": ""}, r"^image='': a container image reference"),
     ("cluster", {"image": "my image"}, r"^image='my image': a container image reference"),
     ("cluster", {"image_pull_policy": "Sometimes"}, r"^image_pull_policy='Sometimes': one of IfNotPresent, Always, Never$"),
+    ("viewer", {"image_pull_policy": ""}, r"^image_pull_policy='': one of IfNotPresent, Always, Never$"),
     ("viewer", {"domain": "Example.org"}, r"^domain='Example.org': a DNS name"),
     ("viewer", {"domain": "a" * 64 + ".org"}, r"^domain='a{64}\.org': a DNS name"),
     ("viewer", {"namespace": "Science"}, r"^namespace='Science': a DNS label of 1 to 63"),
@@ -74,7 +75,7 @@ CASES = [
     ("viewer", {"resources": {"cpu": "1"}}, r"^resources=\{'cpu': '1'\}: a Resources$"),
     ("cluster", {"output_prefix": "1cluster"}, r"^output_prefix='1cluster': a Terraform name"),
     ("viewer", {"cluster": "demo"}, r"^cluster='demo': an EngineCluster, a ClusterLink or None$"),
-    ("viewer", {"cluster": ClusterLink(Label("demo", 4, False), namespace="other")}, r"^cluster='other': a cluster in the viewer's namespace 'default'"),
+    ("viewer", {"cluster": ClusterLink(Label("demo", 4, False), namespace="other")}, r"^cluster='other': a cluster in the viewer's namespace 'ipython'"),
     ("viewer", {"cluster": ClusterLink(Label("c" * 40, 40, False))}, r"^cluster='c{40}': a cluster label of at most 38 characters"),
 ]
 
@@ -101,7 +102,7 @@ def test_viewer_and_cluster_label_together_are_refused(stack):
 
 def test_cluster_in_another_namespace_is_refused(stack):
     cluster = EngineCluster(stack, "cluster", cluster_label="demo", namespace="science")
-    with pytest.raises(InvalidValue, match=r"^cluster='science': a cluster in the viewer's namespace 'default'"):
+    with pytest.raises(InvalidValue, match=r"^cluster='science': a cluster in the viewer's namespace 'ipython'"):
         NotebookViewer(stack, "viewer", domain="example.org", cluster=cluster)
 
 

@@ -203,6 +203,16 @@ def test_probes(viewer, cluster):
     container = controller["spec"]["template"]["spec"]["container"][0]
     for probe in ("readiness_probe", "liveness_probe", "startup_probe"):
         assert container[probe]["tcp_socket"] == [{"port": "10100"}]
+    engines = named(cluster, "kubernetes_deployment_v1", "ipcluster-demo-engine")
+    container = engines["spec"]["template"]["spec"]["container"][0]
+    for probe in ("readiness_probe", "liveness_probe", "startup_probe"):
+        assert container[probe]["exec"] == {
+            "command": ["/opt/venv/bin/python", "/opt/ipython/entrypoint.py", "healthcheck"]
+        }
+    # liveness: 3 failures 20 s apart; startup: up to 5 minutes for cloning and installing
+    assert (container["liveness_probe"]["period_seconds"], container["liveness_probe"]["failure_threshold"]) == (20, 3)
+    startup = container["startup_probe"]
+    assert startup["period_seconds"] * startup["failure_threshold"] == 300
 
 
 def test_idle_culling_default_reaches_the_viewer(viewer):

@@ -151,6 +151,36 @@ CASES = [
         "error: IPYTHON_USER_PASSWORD=<hidden>: must not start or end with whitespace",
     ),
     (
+        "password shorter than 8",
+        {**VIEWER, "IPYTHON_USER_PASSWORD": "seven77"},
+        "error: IPYTHON_USER_PASSWORD=<hidden>: at least 8 characters",
+    ),
+    (
+        "encryption unknown",
+        {**CONTROLLER, "IPYTHON_CLUSTER_ENCRYPTION": "tls"},
+        "error: IPYTHON_CLUSTER_ENCRYPTION=tls: one of curve, none",
+    ),
+    (
+        "encryption wrong case",
+        {**CONTROLLER, "IPYTHON_CLUSTER_ENCRYPTION": "CURVE"},
+        "error: IPYTHON_CLUSTER_ENCRYPTION=CURVE: one of curve, none",
+    ),
+    (
+        "cull seconds negative",
+        {**VIEWER, "IPYTHON_CULL_IDLE_SECONDS": "-1"},
+        "error: IPYTHON_CULL_IDLE_SECONDS=-1: a whole number of seconds from 0 to 31536000 (0: never)",
+    ),
+    (
+        "cull seconds with unit",
+        {**VIEWER, "IPYTHON_CULL_IDLE_SECONDS": "1h"},
+        "error: IPYTHON_CULL_IDLE_SECONDS=1h: a whole number of seconds from 0 to 31536000 (0: never)",
+    ),
+    (
+        "cull seconds more than a year",
+        {**VIEWER, "IPYTHON_CULL_IDLE_SECONDS": "31536001"},
+        "error: IPYTHON_CULL_IDLE_SECONDS=31536001: a whole number of seconds from 0 to 31536000 (0: never)",
+    ),
+    (
         "opt-out not a boolean",
         {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_ALLOW_NO_PASSWORD": "yes"},
         "error: IPYTHON_ALLOW_NO_PASSWORD=yes: true or false",

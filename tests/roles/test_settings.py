@@ -39,8 +39,8 @@ HOME = {"HOME": "/home/ipython"}
             {"controller_host": "10.0.0.7", "controller_port": 65520, "cluster_label": "a" * 53},
         ),
         (
-            {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_USER_PASSWORD": "pw"},
-            {"has_cluster": False, "controller_host": None, "allow_no_password": False, "password": "pw"},
+            {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_USER_PASSWORD": "pw-8char"},
+            {"has_cluster": False, "controller_host": None, "allow_no_password": False, "password": "pw-8char"},
         ),
         (
             {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_ALLOW_NO_PASSWORD": "TRUE"},
@@ -49,7 +49,7 @@ HOME = {"HOME": "/home/ipython"}
         (
             {
                 "IPYTHON_CONTAINER_TYPE": "viewer",
-                "IPYTHON_USER_PASSWORD": "pw",
+                "IPYTHON_USER_PASSWORD": "pw-8char",
                 "IPYTHON_CLUSTER_LABEL": "x1",
                 "IPYTHON_CLUSTER_KEY": "k",
                 "IPYTHON_VIEWER_PORT": "80",
@@ -67,7 +67,7 @@ HOME = {"HOME": "/home/ipython"}
             },
         ),
         (
-            {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_USER_PASSWORD": "pw", "IPYTHON_CLUSTER_KEY": "k"},
+            {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_USER_PASSWORD": "pw-8char", "IPYTHON_CLUSTER_KEY": "k"},
             {"has_cluster": False},
         ),
     ],

@@ -1,0 +1,65 @@
+"""Fixtures of the policy tests: checkov, and the stacks synthesized with three sets of parameters.
+
+WHY three: the defaults are what most people deploy; the optional parts (a repository, a TLS
+issuer and Secret, a chosen password, several engines, given labels) add or change resources; a
+digest-pinned image shows that the image skips disappear with their cause.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.constructs.synth import NODE_BIN, synth_in_process
+
+from .checkov_report import CheckovRun, run_checkov
+
+if NODE_BIN.is_dir() and not os.environ.get("PATH", "").startswith(str(NODE_BIN)):
+    os.environ["PATH"] = f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+
+PINNED_IMAGE = "ghcr.io/ipython-k8s/ipython-notebook@sha256:" + "0123456789abcdef" * 4
+
+PARAMETER_SETS: dict[str, dict[str, str]] = {
+    "defaults": {},
+    "optional": {
+        "IPYTHON_USER_LABEL": "alice",
+        "IPYTHON_CLUSTER_LABEL": "demo",
+        "IPYTHON_NOTEBOOK_REPOSITORY": "https://github.com/ipython/ipyparallel.git#main",
+        "IPYTHON_USER_PASSWORD": "correct-horse-battery",
+        "TF_VAR_user_password": "correct-horse-battery",
+        "IPYTHON_ENGINES": "6",
+        "IPYTHON_DOMAIN": "notebooks.example.org",
+        "IPYTHON_NAMESPACE": "science",
+        "IPYTHON_INGRESS_CLASS": "nginx",
+        "IPYTHON_TLS_SECRET": "notebooks-example-org-tls",
+        "IPYTHON_CLUSTER_ISSUER": "letsencrypt",
+        "IPYTHON_STORAGE_CLASS": "standard",
+        "IPYTHON_WORKSPACE_SIZE": "5Gi",
+        "IPYTHON_CULL_IDLE_SECONDS": "600",
+    },
+    "pinned": {"IPYTHON_IMAGE": PINNED_IMAGE},
+}
+
+#: A user's own loosening, scanned in the same run to show that the test does catch findings
+#: nobody accepted: Kubernetes' `default` namespace fails CKV_K8S_21 and carries no skip.
+LOOSENED: dict[str, dict[str, str]] = {"default-namespace": {"IPYTHON_NAMESPACE": "default"}}
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory) -> dict[str, Path]:
+    """parameter set -> the cdktf.out directory it was synthesized into."""
+    outdirs = {}
+    for name, env in {**PARAMETER_SETS, **LOOSENED}.items():
+        outdir = tmp_path_factory.mktemp(f"policy-{name}") / "cdktf.out"
+        synth_in_process(dict(env), outdir)
+        outdirs[name] = outdir
+    return outdirs
+
+
+@pytest.fixture(scope="session")
+def checkov(synthesized) -> CheckovRun:
+    """One checkov run over every synthesized stack file (one process: checkov starts slowly)."""
+    files = sorted(path for outdir in synthesized.values() for path in outdir.glob("stacks/*/cdk.tf.json"))
+    return run_checkov(files)

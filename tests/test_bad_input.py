@@ -1,0 +1,249 @@
+"""Bad input, across the three ways in: construct props, stack parameters, the image's environment.
+
+One table, grouped by kind of mistake, so that the same mistake is seen to be refused the same
+way wherever it is made (the per-layer tables in tests/constructs/test_invalid_props.py,
+tests/constructs/test_parameters.py and tests/roles/test_bad_configuration.py go deeper into each
+layer). Every row must:
+
+* stop with ONE line naming the parameter and showing the value (``<hidden...>`` for secrets,
+  which never appear) and what is allowed;
+* leave nothing behind: a construct that refused its props never joined the tree (the stack
+  stays empty, no file is written); ``python infra/main.py`` exits 2 and its working directory stays empty (no
+  cdktf.out); ``python image/entrypoint.py`` exits 2 within seconds, its HOME and workspace stay
+  empty and nothing listens on the ports it was given.
+
+The subprocess rows run four at a time; the prop rows run in this process (jsii is not
+thread-safe) while they do.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.constructs.synth import NODE_BIN, REPO, clean_env
+
+if NODE_BIN.is_dir() and not os.environ.get("PATH", "").startswith(str(NODE_BIN)):
+    os.environ["PATH"] = f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+
+PROP, STACK, IMAGE = "construct prop", "stack parameter", "image environment"
+MAIN = REPO / "infra" / "main.py"
+ENTRYPOINT = REPO / "image" / "entrypoint.py"
+FAST_EXIT_SECONDS = 5
+
+KEY = "a-cluster-key-of-at-least-32-characters"
+CONTROLLER = {"IPYTHON_CONTAINER_TYPE": "controller", "IPYTHON_CLUSTER_LABEL": "demo", "IPYTHON_CLUSTER_KEY": KEY}
+ENGINE = {**CONTROLLER, "IPYTHON_CONTAINER_TYPE": "engine"}
+VIEWER = {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_USER_PASSWORD": "a-good-password"}
+
+
+@dataclass(frozen=True)
+class Row:
+    mistake: str
+    layer: str
+    given: dict  # props (with "construct": viewer|cluster) or environment
+    parameter: str  # named at the start of the one line
+    shown: str  # how the value appears in it
+    allowed: str  # a part of what-is-allowed
+    secret: str | None = field(default=None)
+
+
+def prop(construct: str, **props) -> dict:
+    return {"construct": construct, **props}
+
+
+ROWS = [
+    Row("label with capitals", PROP, prop("viewer", user_label="Alice"), "user_label", "'Alice'", "a DNS label"),
+    Row("label with capitals", STACK, {"IPYTHON_CLUSTER_LABEL": "Demo"}, "IPYTHON_CLUSTER_LABEL", "Demo", "a DNS label"),
+    Row("label with capitals", IMAGE, {**CONTROLLER, "IPYTHON_CLUSTER_LABEL": "Demo"}, "IPYTHON_CLUSTER_LABEL", "Demo",
+        "a DNS label"),
+    Row("label with underscore", PROP, prop("cluster", cluster_label="de_mo"), "cluster_label", "'de_mo'", "a DNS label"),
+    Row("label with underscore", STACK, {"IPYTHON_USER_LABEL": "al_ice"}, "IPYTHON_USER_LABEL", "al_ice", "a DNS label"),
+    Row("label with underscore", IMAGE, {**ENGINE, "IPYTHON_CLUSTER_LABEL": "de_mo"}, "IPYTHON_CLUSTER_LABEL", "de_mo",
+        "a DNS label"),
+    Row("label with leading dash", PROP, prop("viewer", cluster_label="-demo"), "cluster_label", "'-demo'",
+        "starting and ending with a letter or digit"),
+    Row("label with leading dash", STACK, {"IPYTHON_CLUSTER_LABEL": "-demo"}, "IPYTHON_CLUSTER_LABEL", "-demo",
+        "starting and ending with a letter or digit"),
+    Row("label with leading dash", IMAGE, {**VIEWER, "IPYTHON_CLUSTER_LABEL": "-demo", "IPYTHON_CLUSTER_KEY": KEY},
+        "IPYTHON_CLUSTER_LABEL", "-demo", "a DNS label"),
+    Row("label too long for the derived names", PROP, prop("cluster", cluster_label="c" * 43), "cluster_label",
+        f"'{'c' * 43}'", "'ipcluster-<cluster>-controller' stays within 63 characters"),
+    Row("label too long for the derived names", STACK, {"IPYTHON_USER_LABEL": "u" * 39}, "IPYTHON_USER_LABEL", "u" * 39,
+        "'nbviewer-<user>-<cluster>-workspace' stays within 63 characters"),
+    Row("label too long for the derived names", IMAGE, {**CONTROLLER, "IPYTHON_CLUSTER_LABEL": "c" * 54},
+        "IPYTHON_CLUSTER_LABEL", "c" * 54, "of at most 53 characters"),
+    Row("empty label", PROP, prop("viewer", user_label=""), "user_label", "''", "a DNS label of 1 to"),
+    Row("empty label", STACK, {"IPYTHON_USER_LABEL": ""}, "IPYTHON_USER_LABEL", "", "a DNS label of 1 to"),
+    Row("empty label", IMAGE, {**ENGINE, "IPYTHON_CLUSTER_LABEL": ""}, "IPYTHON_CLUSTER_LABEL", "<unset>",
+        "required for the engine role"),
+    Row("negative engine count", PROP, prop("cluster", engines=-1), "engines", "-1", "an integer from 0 to 1000"),
+    Row("negative engine count", STACK, {"IPYTHON_ENGINES": "-1"}, "IPYTHON_ENGINES", "-1", "an integer from 0 to 1000"),
+    Row("non-numeric engine count", PROP, prop("cluster", engines="3"), "engines", "'3'", "an integer from 0 to 1000"),
+    Row("non-numeric engine count", STACK, {"IPYTHON_ENGINES": "three"}, "IPYTHON_ENGINES", "three",
+        "an integer from 0 to 1000"),
+    Row("repository URL with a space", PROP, prop("viewer", notebook_repository="https://example.org/my repo.git"),
+        "notebook_repository", "'https://example.org/my repo.git'", "no spaces"),
+    Row("repository URL with a space", STACK, {"IPYTHON_NOTEBOOK_REPOSITORY": "https://example.org/my repo.git"},
+        "IPYTHON_NOTEBOOK_REPOSITORY", "https://example.org/my repo.git", "no spaces"),
+    Row("repository URL with a space", IMAGE, {**ENGINE, "IPYTHON_NOTEBOOK_REPOSITORY": "https://example.org/my repo.git"},
+        "IPYTHON_NOTEBOOK_REPOSITORY", "https://example.org/my repo.git", "without spaces"),
+    Row("unsupported repository scheme", PROP, prop("cluster", notebook_repository="ftp://example.org/r.git"),
+        "notebook_repository", "'ftp://example.org/r.git'", "https://"),
+    Row("unsupported repository scheme", STACK, {"IPYTHON_NOTEBOOK_REPOSITORY": "ftp://example.org/r.git"},
+        "IPYTHON_NOTEBOOK_REPOSITORY", "ftp://example.org/r.git", "https://"),
+    Row("unsupported repository scheme", IMAGE, {**VIEWER, "IPYTHON_NOTEBOOK_REPOSITORY": "ftp://example.org/r.git"},
+        "IPYTHON_NOTEBOOK_REPOSITORY", "ftp://example.org/r.git", "https://"),
+    Row("chosen password shorter than 8", PROP, prop("viewer", password="short"), "password",
+        "<hidden, 5 characters>", "at least 8 characters", secret="short"),
+    Row("chosen password shorter than 8", STACK, {"IPYTHON_USER_PASSWORD": "short77"}, "IPYTHON_USER_PASSWORD",
+        "<hidden, 7 characters>", "at least 8 characters", secret="short77"),
+    Row("chosen password shorter than 8", STACK, {"TF_VAR_user_password": "abc"}, "TF_VAR_user_password",
+        "<hidden, 3 characters>", "at least 8 characters", secret="abc"),
+    Row("chosen password shorter than 8", IMAGE, {**VIEWER, "IPYTHON_USER_PASSWORD": "seven77"},
+        "IPYTHON_USER_PASSWORD", "<hidden>", "at least 8 characters", secret="seven77"),
+    Row("unknown role", IMAGE, {"IPYTHON_CONTAINER_TYPE": "worker"}, "IPYTHON_CONTAINER_TYPE", "worker",
+        "one of viewer, controller, engine"),
+    Row("unknown role", STACK, {"IPYTHON_CONTAINER_TYPE": "viewer"}, "IPYTHON_CONTAINER_TYPE", "viewer",
+        "not a parameter of the stacks"),
+    Row("missing key", IMAGE, {k: v for k, v in ENGINE.items() if k != "IPYTHON_CLUSTER_KEY"}, "IPYTHON_CLUSTER_KEY",
+        "<unset>", "required for the engine role"),
+    Row("missing key", IMAGE, {**VIEWER, "IPYTHON_CLUSTER_LABEL": "demo"}, "IPYTHON_CLUSTER_KEY", "<unset>",
+        "required for a viewer that has IPYTHON_CLUSTER_LABEL"),
+    Row("missing key", PROP, prop("viewer", cluster_key_secret="demo-key"), "cluster_key_secret", "'demo-key'",
+        "None unless cluster_label is given"),
+    Row("port out of range", PROP, prop("viewer", port=70000), "port", "70000", "an integer from 1 to 65535"),
+    Row("port out of range", IMAGE, {**VIEWER, "IPYTHON_VIEWER_PORT": "70000"}, "IPYTHON_VIEWER_PORT", "70000",
+        "a port number from 1 to 65535"),
+    Row("port out of range", IMAGE, {**CONTROLLER, "IPYTHON_CONTROLLER_PORT": "65530"}, "IPYTHON_CONTROLLER_PORT",
+        "65530", "a port number from 1 to 65520"),
+    Row("idle-culling time not a whole number", PROP, prop("viewer", cull_idle_seconds=-5), "cull_idle_seconds", "-5",
+        "an integer from 0 to"),
+    Row("idle-culling time not a whole number", STACK, {"IPYTHON_CULL_IDLE_SECONDS": "-1"}, "IPYTHON_CULL_IDLE_SECONDS",
+        "-1", "an integer from 0 to"),
+    Row("idle-culling time not a whole number", IMAGE, {**VIEWER, "IPYTHON_CULL_IDLE_SECONDS": "1h"},
+        "IPYTHON_CULL_IDLE_SECONDS", "1h", "a whole number of seconds"),
+    Row("unknown encryption", IMAGE, {**CONTROLLER, "IPYTHON_CLUSTER_ENCRYPTION": "tls"}, "IPYTHON_CLUSTER_ENCRYPTION",
+        "tls", "one of curve, none"),
+]
+IDS = [f"{i:02}-{row.layer.split()[0]}-{row.mistake.replace(' ', '-')}" for i, row in enumerate(ROWS)]
+
+
+@dataclass
+class Outcome:
+    returncode: int | None
+    stdout: str
+    stderr: str
+    seconds: float
+    leftovers: list[str]
+    listening: list[int]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _run(row: Row, root: Path) -> Outcome:
+    root.mkdir(parents=True)
+    if row.layer == STACK:
+        command, env, cwd, watched = [sys.executable, str(MAIN)], clean_env(**row.given), root, [root]
+        ports: list[int] = []
+    else:
+        home, workspace = root / "home", root / "work"
+        home.mkdir()
+        ports = [_free_port()]
+        variables = {
+            "IPYTHON_NOTEBOOK_DIR": str(workspace),
+            "IPYTHON_VIEWER_PORT": str(ports[0]),
+            "IPYTHON_CONTROLLER_PORT": str(ports[0]),
+            **row.given,
+        }
+        env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin", "HOME": str(home),
+               "LANG": "C.UTF-8", **variables}
+        command, cwd, watched = [sys.executable, str(ENTRYPOINT)], root, [home]
+    started = time.monotonic()
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    seconds = time.monotonic() - started
+    leftovers = [str(path) for folder in watched for path in folder.iterdir()]
+    if row.layer == IMAGE and (root / "work").exists():
+        leftovers.append(str(root / "work"))
+    return Outcome(done.returncode, done.stdout, done.stderr, seconds, leftovers, [p for p in ports if _listening(p)])
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory) -> dict[int, Outcome]:
+    """Every subprocess row, four at a time."""
+    root = tmp_path_factory.mktemp("bad-input")
+    rows = [(index, row) for index, row in enumerate(ROWS) if row.layer != PROP]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {index: pool.submit(_run, row, root / f"row-{index}") for index, row in rows}
+        return {index: future.result() for index, future in futures.items()}
+
+
+def _construct(row: Row, tmp_path: Path):
+    from cdktf import App, TerraformStack
+    from ipython_k8s import EngineCluster, InvalidValue, NotebookViewer
+
+    stack = TerraformStack(App(outdir=str(tmp_path / "cdktf.out")), "stack")
+    props = dict(row.given)
+    kind = props.pop("construct")
+    with pytest.raises(InvalidValue) as caught:
+        if kind == "viewer":
+            NotebookViewer(stack, "viewer", domain="example.org", **props)
+        else:
+            EngineCluster(stack, "cluster", **props)
+    assert stack.node.children == [], "the refused construct left children in the stack"
+    # cdktf makes its output folders when the App and the stack are created; no file is written
+    assert [path for path in (tmp_path / "cdktf.out").rglob("*") if path.is_file()] == []
+    return str(caught.value)
+
+
+def _check_line(row: Row, line: str) -> None:
+    prefix = "" if row.layer == PROP else "error: "
+    expected_start = f"{prefix}{row.parameter}={row.shown}: "
+    assert line.startswith(expected_start), f"{line!r} should start with {expected_start!r}"
+    assert row.allowed in line[len(expected_start):], line
+    if row.secret:
+        assert row.secret not in line
+
+
+def test_the_table_covers_every_layer_and_enough_mistakes():
+    assert len(ROWS) >= 25
+    assert {row.layer for row in ROWS} == {PROP, STACK, IMAGE}
+    assert len({row.mistake for row in ROWS}) >= 12
+
+
+@pytest.mark.parametrize("index", range(len(ROWS)), ids=IDS)
+def test_bad_input_stops_with_one_line_and_leaves_nothing(index, outcomes, tmp_path):
+    row = ROWS[index]
+    if row.layer == PROP:
+        message = _construct(row, tmp_path)
+        assert "\n" not in message
+        _check_line(row, message)
+        return
+    outcome = outcomes[index]
+    assert outcome.returncode == 2, outcome.stderr
+    assert outcome.stdout == ""
+    lines = outcome.stderr.splitlines()
+    assert len(lines) == 1, outcome.stderr
+    _check_line(row, lines[0])
+    assert outcome.leftovers == [], "files were written"
+    assert outcome.listening == [], "something listens on the role's port"
+    if row.layer == IMAGE:
+        assert outcome.seconds < FAST_EXIT_SECONDS, f"took {outcome.seconds:.1f} s"
