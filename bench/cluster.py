@@ -21,6 +21,7 @@ from .timing import Comparison, seconds
 
 sys.path.insert(0, str(ENTRYPOINT.parent))
 from ipython_roles.connection_info import write_client_file  # noqa: E402
+from ipython_roles.curve_keys import controller_keys  # noqa: E402
 
 KEY = "bench-cluster-key-0123456789abcdef"
 
@@ -65,7 +66,9 @@ def ours(work: Path, engines: int, tasks: int) -> tuple[float, float]:
         "IPYTHON_CONTROLLER_HOST": "127.0.0.1",
         "IPYTHON_CONTROLLER_PORT": str(first_port),
     }
-    client_file = write_client_file(root / "client", "127.0.0.1", first_port, KEY)
+    # as a viewer computes it: the controller's CurveZMQ public key derives from the cluster key
+    server_key = controller_keys(KEY).public.decode("ascii")
+    client_file = write_client_file(root / "client", "127.0.0.1", first_port, KEY, server_key)
     command = [str(BIN / "python"), str(ENTRYPOINT)]
     started = time.perf_counter()
     processes = [start(command, clean_environment(root / "controller", IPYTHON_CONTAINER_TYPE="controller", **common),
