@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from ipython_k8s import labels, validation
 from ipython_k8s.defaults import (
+    CLUSTER_ENCRYPTIONS,
+    DEFAULT_CLUSTER_ENCRYPTION,
     DEFAULT_CULL_IDLE_SECONDS,
     DEFAULT_ENGINES,
     DEFAULT_IMAGE,
@@ -59,6 +61,14 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("IPYTHON_NOTEBOOK_REPOSITORY", BOTH, "none: an empty workspace",
               "git URL (https, http, ssh, git, file or `git@host:path`, optionally `#branch-or-tag`) "
               "cloned into the viewer's and the engines' workspace"),
+    Parameter("IPYTHON_REPOSITORY_REQUIRED", BOTH, "`false`",
+              "`true`: the viewer and the engines refuse to start when IPYTHON_NOTEBOOK_REPOSITORY "
+              "cannot be cloned or its requirements.txt installed (`false`: they start with an empty "
+              "workspace); `true` needs IPYTHON_NOTEBOOK_REPOSITORY"),
+    Parameter("IPYTHON_CLUSTER_ENCRYPTION", BOTH, f"`{DEFAULT_CLUSTER_ENCRYPTION}`",
+              "`curve`: the controller's sockets are encrypted with CurveZMQ (key pair derived from the "
+              "cluster key); `none`: plain TCP, messages only signed. Both stacks must be given the "
+              "same value (a viewer linked by IPYTHON_CLUSTER_LABEL cannot read the cluster's choice)"),
     Parameter("IPYTHON_USER_PASSWORD", VIEWER, "a generated 24-character password",
               f"a viewer password you choose, at least {MIN_USER_PASSWORD_LENGTH} characters. "
               f"Never written into cdktf.out: it only declares the sensitive variable "
@@ -112,6 +122,8 @@ class Settings:
     user_label: str | None
     cluster_label: str | None
     notebook_repository: str | None
+    repository_required: bool
+    cluster_encryption: str
     password_chosen: bool
     engines: int
     image: str
@@ -197,6 +209,17 @@ def _read(environ: Mapping[str, str]) -> Settings:
 
     repository = get("IPYTHON_NOTEBOOK_REPOSITORY")
     validation.repository_url("IPYTHON_NOTEBOOK_REPOSITORY", repository)
+    repository_required = validation.repository_required(
+        "IPYTHON_REPOSITORY_REQUIRED",
+        _boolean("IPYTHON_REPOSITORY_REQUIRED", get("IPYTHON_REPOSITORY_REQUIRED", "false")),
+        repository,
+        repository_prop="IPYTHON_NOTEBOOK_REPOSITORY",
+    )
+    cluster_encryption = validation.one_of(
+        "IPYTHON_CLUSTER_ENCRYPTION",
+        get("IPYTHON_CLUSTER_ENCRYPTION", DEFAULT_CLUSTER_ENCRYPTION),
+        CLUSTER_ENCRYPTIONS,
+    )
 
     password = get("IPYTHON_USER_PASSWORD")
     tf_var_password = get(PASSWORD_TF_VAR)
@@ -259,6 +282,8 @@ def _read(environ: Mapping[str, str]) -> Settings:
         user_label=user_label,
         cluster_label=cluster_label,
         notebook_repository=repository,
+        repository_required=repository_required,
+        cluster_encryption=cluster_encryption,
         password_chosen=get("IPYTHON_USER_PASSWORD") is not None or get(PASSWORD_TF_VAR) is not None,
         engines=engines,
         image=image,

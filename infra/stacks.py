@@ -69,6 +69,8 @@ class ClusterStack(TerraformStack):
             namespace=settings.namespace,
             engines=settings.engines,
             notebook_repository=settings.notebook_repository,
+            repository_required=settings.repository_required,
+            cluster_encryption=settings.cluster_encryption,
             image=settings.image,
             network_policies=settings.network_policies,
         )
@@ -95,6 +97,8 @@ class ViewerStack(TerraformStack):
             namespace=settings.namespace,
             password=password,
             notebook_repository=settings.notebook_repository,
+            repository_required=settings.repository_required,
+            cluster_encryption=settings.cluster_encryption,
             cull_idle_seconds=settings.cull_idle_seconds,
             ingress_class=settings.ingress_class,
             tls_secret_name=settings.tls_secret,

@@ -12,7 +12,9 @@ from constructs import Construct
 from . import labels, metadata, naming, validation
 from .defaults import (
     CONTROLLER_FIRST_PORT,
+    CLUSTER_ENCRYPTIONS,
     CONTROLLER_PORT_COUNT,
+    DEFAULT_CLUSTER_ENCRYPTION,
     DEFAULT_CLUSTER_KEY_LENGTH,
     DEFAULT_ENGINES,
     DEFAULT_IMAGE,
@@ -59,6 +61,12 @@ class EngineCluster(Construct):
     - ``engines`` (2): engine replicas, 0 to 1000; change it and deploy again to scale.
     - ``notebook_repository`` (None): a git URL (``URL#ref`` for a branch or tag) cloned into each
       engine's workspace, whose requirements.txt is installed; None: an empty workspace.
+    - ``repository_required`` (False): True makes an engine refuse to start when the repository
+      cannot be cloned or its requirements.txt installed (IPYTHON_REPOSITORY_REQUIRED); False
+      starts it with an empty workspace. Only with ``notebook_repository``.
+    - ``cluster_encryption`` ("curve"): "curve" encrypts the controller's sockets with CurveZMQ
+      (key pair derived from the cluster key); "none" leaves plain TCP, messages only signed
+      (IPYTHON_CLUSTER_ENCRYPTION). Viewers given this cluster object follow it.
     - ``image`` (the project's image), ``image_pull_policy`` (None: Kubernetes' default,
       IfNotPresent for a version tag, which works with ``kind load``; "Always" or "Never").
     - ``key_length`` (48, at least 32): length of the generated key that signs the cluster's
@@ -84,6 +92,8 @@ class EngineCluster(Construct):
         namespace: str = DEFAULT_NAMESPACE,
         engines: int = DEFAULT_ENGINES,
         notebook_repository: str | None = None,
+        repository_required: bool = False,
+        cluster_encryption: str = DEFAULT_CLUSTER_ENCRYPTION,
         image: str = DEFAULT_IMAGE,
         image_pull_policy: str | None = DEFAULT_IMAGE_PULL_POLICY,
         key_length: int = DEFAULT_CLUSTER_KEY_LENGTH,
@@ -106,6 +116,8 @@ class EngineCluster(Construct):
         )
         validation.integer("engines", engines, minimum=0, maximum=MAX_ENGINES)
         validation.repository_url("notebook_repository", notebook_repository)
+        validation.repository_required("repository_required", repository_required, notebook_repository)
+        validation.one_of("cluster_encryption", cluster_encryption, CLUSTER_ENCRYPTIONS)
         validation.integer("key_length", key_length, minimum=MIN_CLUSTER_KEY_LENGTH, maximum=256)
         validation.instance("controller_resources", controller_resources, Resources, "a Resources")
         validation.instance("engine_resources", engine_resources, Resources, "a Resources")
@@ -119,7 +131,8 @@ class EngineCluster(Construct):
         self.cluster_label = cluster
         self.controller_service_name = naming.controller_service_name(cluster)
         self.key_secret_name = naming.cluster_key_secret_name(cluster)
-        self.link = ClusterLink(label=self.label, namespace=namespace)
+        self.cluster_encryption = cluster_encryption
+        self.link = ClusterLink(label=self.label, namespace=namespace, encryption=cluster_encryption)
 
         key = generated_password(self, "key", length=key_length)
         controller_labels = metadata.object_labels(
@@ -142,6 +155,7 @@ class EngineCluster(Construct):
             Env("IPYTHON_CLUSTER_KEY", secret=self.key_secret_name, key=CLUSTER_KEY_SECRET_KEY),
             Env("IPYTHON_CONTROLLER_HOST", self.controller_service_name),
             Env("IPYTHON_CONTROLLER_PORT", str(CONTROLLER_FIRST_PORT)),
+            Env("IPYTHON_CLUSTER_ENCRYPTION", cluster_encryption),
         ]
         common = dict(
             namespace=namespace,
@@ -182,6 +196,8 @@ class EngineCluster(Construct):
         repository_env = (
             [Env("IPYTHON_NOTEBOOK_REPOSITORY", notebook_repository)] if notebook_repository else []
         )
+        if repository_required:
+            repository_env.append(Env("IPYTHON_REPOSITORY_REQUIRED", "true"))
         self.engines = deployment(
             self,
             "engines",

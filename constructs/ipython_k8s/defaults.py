@@ -21,6 +21,12 @@ MAX_ENGINES = 1000
 DEFAULT_CULL_IDLE_SECONDS = 3600
 MAX_CULL_IDLE_SECONDS = 365 * 24 * 3600
 
+#: How the controller's sockets are protected (``IPYTHON_CLUSTER_ENCRYPTION`` of the image):
+#: ``curve`` encrypts with CurveZMQ, the controller's key pair derived from the cluster key;
+#: ``none`` leaves plain TCP with signed messages. Controller, engines and viewers must agree.
+CLUSTER_ENCRYPTIONS = ("curve", "none")
+DEFAULT_CLUSTER_ENCRYPTION = "curve"
+
 #: Size of the viewer's workspace PersistentVolumeClaim.
 DEFAULT_WORKSPACE_SIZE = "1Gi"
 

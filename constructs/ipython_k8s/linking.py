@@ -21,11 +21,13 @@ CLUSTER_KEY_SECRET_KEY = "key"
 
 @dataclass(frozen=True)
 class ClusterLink:
-    """A cluster as seen from a viewer: label, namespace (None: the viewer's) and key Secret."""
+    """A cluster as seen from a viewer: label, namespace (None: the viewer's), key Secret and
+    encryption (None: unknown, the viewer's own ``cluster_encryption`` prop decides)."""
 
     label: Label
     namespace: str | None = None
     key_secret_name: str | None = None
+    encryption: str | None = None
 
     @property
     def controller_host(self) -> str:

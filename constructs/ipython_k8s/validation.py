@@ -113,6 +113,18 @@ def boolean(prop: str, value: Any) -> bool:
     return value
 
 
+def repository_required(
+    prop: str, value: Any, repository: Any, *, repository_prop: str = "notebook_repository"
+) -> bool:
+    """IPYTHON_REPOSITORY_REQUIRED: a boolean, and True only with a repository to require."""
+    boolean(prop, value)
+    if value and not repository:
+        raise InvalidValue(
+            prop, value, f"False unless {repository_prop} is given (there is nothing to require)"
+        )
+    return value
+
+
 def quantity(prop: str, value: Any) -> str:
     """A positive Kubernetes quantity such as ``1Gi``, ``500m`` or ``2``."""
     match = QUANTITY.match(value) if isinstance(value, str) else None

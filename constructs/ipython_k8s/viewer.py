@@ -14,6 +14,8 @@ from constructs import Construct
 from . import metadata, naming, validation
 from .cluster import EngineCluster
 from .defaults import (
+    CLUSTER_ENCRYPTIONS,
+    DEFAULT_CLUSTER_ENCRYPTION,
     DEFAULT_CULL_IDLE_SECONDS,
     DEFAULT_IMAGE,
     DEFAULT_IMAGE_PULL_POLICY,
@@ -78,6 +80,14 @@ class NotebookViewer(Construct):
     - ``password_length`` (24, at least 16): length of a generated password.
     - ``notebook_repository`` (None): a git URL (``URL#ref`` for a branch or tag) cloned into an
       empty workspace at start, its requirements.txt installed; None: an empty workspace.
+    - ``repository_required`` (False): True makes the viewer refuse to start when the repository
+      cannot be cloned or its requirements.txt installed (IPYTHON_REPOSITORY_REQUIRED); False
+      starts it with an empty workspace. Only with ``notebook_repository``.
+    - ``cluster_encryption`` (None: the linked ``EngineCluster``'s, else "curve"): how the linked
+      cluster's controller is reached, "curve" (CurveZMQ) or "none"; it must be the cluster's
+      choice (IPYTHON_CLUSTER_ENCRYPTION). Set it for a cluster linked by ``cluster_label`` or a
+      ``ClusterLink`` that was deployed with "none"; given with an ``EngineCluster`` it must
+      match that cluster's. Only for a viewer linked to a cluster.
     - ``port`` (8888): the server's port in the pod.
     - ``cull_idle_seconds`` (3600): idle kernels are shut down after this many seconds; 0 never.
     - ``ingress_class`` (None: the cluster's default IngressClass).
@@ -113,6 +123,8 @@ class NotebookViewer(Construct):
         password: str | None = None,
         password_length: int = DEFAULT_PASSWORD_LENGTH,
         notebook_repository: str | None = None,
+        repository_required: bool = False,
+        cluster_encryption: str | None = None,
         port: int = DEFAULT_VIEWER_PORT,
         cull_idle_seconds: int = DEFAULT_CULL_IDLE_SECONDS,
         ingress_class: str | None = None,
@@ -145,6 +157,9 @@ class NotebookViewer(Construct):
             "password_length", password_length, minimum=MIN_GENERATED_PASSWORD_LENGTH, maximum=128
         )
         validation.repository_url("notebook_repository", notebook_repository)
+        validation.repository_required("repository_required", repository_required, notebook_repository)
+        if cluster_encryption is not None:
+            validation.one_of("cluster_encryption", cluster_encryption, CLUSTER_ENCRYPTIONS)
         validation.port("port", port)
         validation.integer(
             "cull_idle_seconds", cull_idle_seconds, minimum=0, maximum=MAX_CULL_IDLE_SECONDS
@@ -173,6 +188,7 @@ class NotebookViewer(Construct):
                     "cluster_key_secret", cluster_key_secret
                 ),
             )
+        encryption = _cluster_encryption(link, cluster_encryption)
         super().__init__(scope, id)
 
         # The seed named every viewer after a cluster label, generated if none is given; a
@@ -223,11 +239,14 @@ class NotebookViewer(Construct):
         ]
         if notebook_repository:
             env.append(Env("IPYTHON_NOTEBOOK_REPOSITORY", notebook_repository))
+        if repository_required:
+            env.append(Env("IPYTHON_REPOSITORY_REQUIRED", "true"))
         if link is not None:
             env += [
                 Env("IPYTHON_CLUSTER_LABEL", cluster_value),
                 Env("IPYTHON_CONTROLLER_HOST", link.controller_host),
                 Env("IPYTHON_CLUSTER_KEY", secret=link.key_secret, key=CLUSTER_KEY_SECRET_KEY),
+                Env("IPYTHON_CLUSTER_ENCRYPTION", encryption),
             ]
         self.deployment = deployment(
             self,
@@ -308,6 +327,23 @@ def _check_password(password: object) -> None:
         "(it would be written into cdk.tf.json)",
         shown=validation.hidden(password),
     )
+
+
+def _cluster_encryption(link: ClusterLink | None, chosen: str | None) -> str | None:
+    """The linked cluster's encryption: the cluster object's, the prop, else the default."""
+    if link is None:
+        if chosen is not None:
+            raise validation.InvalidValue(
+                "cluster_encryption", chosen, "None for a viewer without a cluster (nothing to encrypt)"
+            )
+        return None
+    if link.encryption is not None and chosen is not None and chosen != link.encryption:
+        raise validation.InvalidValue(
+            "cluster_encryption",
+            chosen,
+            f"None or the linked cluster's own {link.encryption!r} (controller and viewer must agree)",
+        )
+    return link.encryption or chosen or DEFAULT_CLUSTER_ENCRYPTION
 
 
 def _cluster_link(

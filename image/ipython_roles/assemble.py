@@ -1,8 +1,10 @@
 """``entrypoint.py assemble SRC_DIR``: the S2I build step, with the code the roles use at start.
 
 S2I puts the application source (a checkout of a notebook repository) in /tmp/src; assemble
-copies it into the workspace (IPYTHON_NOTEBOOK_DIR, /home/ipython/work in the image) and
-installs its requirements.txt into the running venv, which is writable at build time. So an
+copies it into the workspace (IPYTHON_NOTEBOOK_DIR, /home/ipython/work in the image) and into
+the workspace seed (IPYTHON_WORKSPACE_SEED, /opt/ipython/workspace-seed), which the entrypoint
+copies into an empty workspace volume mounted over /home/ipython/work at start (see
+workspace_seed); it installs its requirements.txt into the running venv, which is writable at build time. So an
 image built by S2I and a viewer that cloned the same repository at start hold the same files
 and can import the same packages.
 

@@ -7,9 +7,10 @@
 * anything else is executed as a command, like any image entrypoint does (``docker run IMAGE
   bash``; the S2I ``run`` script relies on it).
 
-Starting a role: the environment is validated first (settings); a bad value prints the
-one-line error and exits 2 before anything is written or started. Viewer and engine then
-populate the workspace from IPYTHON_NOTEBOOK_REPOSITORY (workspace, requirements_install);
+Starting a role: the environment is validated first (settings); a bad value, or an unknown
+IPYTHON_* variable, prints the one-line error and exits 2 before anything is written or
+started. Viewer and engine then populate an empty workspace from IPYTHON_NOTEBOOK_REPOSITORY
+(workspace, requirements_install) or, without one, from the image's seed (workspace_seed);
 every role writes what it needs (connection files, key file, viewer config) under HOME and
 logs the exact command it runs. Viewer and controller are exec'd (they become the container's
 main process); the engine runs under a supervisor (engine). The secret variables
@@ -34,10 +35,11 @@ from .healthcheck import check
 from .logs import command_line, log
 from .requirements_install import InstallError, default_installer, install_requirements, with_workspace_packages
 from .runtime_paths import private_dir, runtime_dir, security_dir, workspace_packages_dir
-from .settings import SECRET_VARIABLES, Settings, load_settings, notebook_dir_from
+from .settings import SECRET_VARIABLES, Settings, load_settings, notebook_dir_from, workspace_seed_from
 from .shim_install import install_shim
 from .viewer import viewer_command, write_viewer_config
 from .workspace import Outcome, populate
+from .workspace_seed import seed_entries, seed_workspace
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -45,7 +47,8 @@ EXIT_BAD_CONFIGURATION = 2
 
 USAGE = """\
 usage: entrypoint.py                      start the role in IPYTHON_CONTAINER_TYPE
-       entrypoint.py assemble SRC_DIR     S2I build: copy SRC_DIR into the workspace, install requirements.txt
+       entrypoint.py assemble SRC_DIR     S2I build: copy SRC_DIR into the workspace and the workspace seed,
+                                          install requirements.txt
        entrypoint.py healthcheck          exit 0 when the role of this container is healthy
        entrypoint.py install-shim [--site-packages DIR]
                                           install the IPython.parallel -> ipyparallel alias
@@ -82,7 +85,12 @@ def prepare_workspace(settings: Settings, environ: dict[str, str]) -> dict[str, 
         ) from error
     source = settings.repository
     if source is None:
+        copied = seed_workspace(settings.workspace_seed, workspace)
+        if copied is not None:
+            log(f"copied the workspace seed {settings.workspace_seed} ({copied} entries) into the empty {workspace}")
         return environ
+    if seed_entries(settings.workspace_seed):
+        log(f"IPYTHON_NOTEBOOK_REPOSITORY is set: the workspace seed {settings.workspace_seed} is not used")
     result = populate(source, workspace)
     if result.outcome is Outcome.FAILED:
         if settings.repository_required:
@@ -189,12 +197,20 @@ def run_assemble(arguments: Sequence[str], environ: Mapping[str, str]) -> int:
             value = " ".join(arguments) if arguments else None
             raise ConfigError("SRC_DIR", value, "one existing directory: entrypoint.py assemble SRC_DIR")
         workspace = notebook_dir_from(environ)
+        seed = workspace_seed_from(environ)
     except ConfigError as error:
         print(error, file=sys.stderr, flush=True)
         return EXIT_BAD_CONFIGURATION
     source = Path(arguments[0])
     copied = copy_source(source, workspace)
     log(f"copied {len(copied)} entries from {source} into {workspace}")
+    try:
+        copy_source(source, seed)
+    except OSError as error:
+        print(f"error: IPYTHON_WORKSPACE_SEED={seed}: a directory the build user can write ({error})",
+              file=sys.stderr, flush=True)
+        return EXIT_FAILED
+    log(f"recorded them as the workspace seed {seed}, copied into an empty workspace volume at start")
     requirements = source / "requirements.txt"
     if requirements.is_file():
         try:

@@ -38,6 +38,17 @@ Variables (defaults in brackets):
                                  be installed; by default the role logs one line and starts with
                                  the (empty) workspace. A workspace that already holds other
                                  files is left alone either way: it is the user's data.
+``IPYTHON_WORKSPACE_SEED``       [/opt/ipython/workspace-seed] a directory baked into the image
+                                 (S2I assemble writes it; a derived image may COPY notebooks
+                                 into it) that is copied into an EMPTY workspace at the start
+                                 of a viewer or an engine, so notebooks survive a volume mounted
+                                 on the workspace. IPYTHON_NOTEBOOK_REPOSITORY, when set, wins
+                                 and the seed is not used (see workspace_seed).
+
+Any other ``IPYTHON_*`` variable is refused (exit 2) with a did-you-mean suggestion: a typo such
+as ``IPYTHON_CLUSTER_ENCRYPTON=none`` would otherwise be ignored silently. (IPYTHONDIR is not
+``IPYTHON_*``; Kubernetes service links would inject ``IPCLUSTER_*``/``NBVIEWER_*`` names, and the
+constructs turn them off anyway.)
 
 Read as well, with their usual meaning: HOME, IPYTHONDIR, JUPYTER_RUNTIME_DIR (where files are
 written, see runtime_paths), PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS, PIP_NO_INDEX
@@ -46,6 +57,7 @@ and uv's UV_* variables (package sources, see requirements_install).
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -57,6 +69,26 @@ from .repository_source import RepositorySource, parse_repository
 
 ROLES = ("viewer", "controller", "engine")
 SECRET_VARIABLES = ("IPYTHON_USER_PASSWORD", "IPYTHON_CLUSTER_KEY")
+
+DEFAULT_WORKSPACE_SEED = "/opt/ipython/workspace-seed"
+KNOWN_VARIABLES = (
+    "IPYTHON_CONTAINER_TYPE",
+    "IPYTHON_USER_PASSWORD",
+    "IPYTHON_ALLOW_NO_PASSWORD",
+    "IPYTHON_VIEWER_PORT",
+    "IPYTHON_NOTEBOOK_DIR",
+    "IPYTHON_CLUSTER_LABEL",
+    "IPYTHON_CLUSTER_KEY",
+    "IPYTHON_CONTROLLER_HOST",
+    "IPYTHON_CONTROLLER_PORT",
+    "IPYTHON_CLUSTER_ENCRYPTION",
+    "IPYTHON_CULL_IDLE_SECONDS",
+    "IPYTHON_NOTEBOOK_REPOSITORY",
+    "IPYTHON_REPOSITORY_REQUIRED",
+    "IPYTHON_WORKSPACE_SEED",
+)
+OWN_PREFIX = "IPYTHON_"
+_SECRET_LOOKING = re.compile(r"PASS|SECRET|KEY|TOKEN")
 
 DEFAULT_VIEWER_PORT = 8888
 DEFAULT_CONTROLLER_PORT = 10100
@@ -88,6 +120,7 @@ class Settings:
     cluster_label: str | None = None
     controller_host: str | None = None
     repository: RepositorySource | None = None
+    workspace_seed: Path = Path(DEFAULT_WORKSPACE_SEED)
     password: str | None = field(default=None, repr=False)
     cluster_key: str | None = field(default=None, repr=False)
 
@@ -160,6 +193,29 @@ def notebook_dir_from(environ: Mapping[str, str]) -> Path:
     return Path(value)
 
 
+def workspace_seed_from(environ: Mapping[str, str]) -> Path:
+    """IPYTHON_WORKSPACE_SEED validated (absolute), else the image's default; also used by assemble."""
+    value = _get(environ, "IPYTHON_WORKSPACE_SEED")
+    if value is None:
+        return Path(DEFAULT_WORKSPACE_SEED)
+    if not value.startswith("/") or not value.isprintable():
+        raise ConfigError("IPYTHON_WORKSPACE_SEED", value, "an absolute path")
+    return Path(value)
+
+
+def check_known_variables(environ: Mapping[str, str]) -> None:
+    """Refuse the first unknown IPYTHON_* variable, suggesting the closest known name."""
+    for name in sorted(environ):
+        if not name.startswith(OWN_PREFIX) or name in KNOWN_VARIABLES:
+            continue
+        # compare what follows the shared prefix, or every IPYTHON_* name would look alike
+        suffixes = {known[len(OWN_PREFIX):]: known for known in KNOWN_VARIABLES}
+        close = difflib.get_close_matches(name[len(OWN_PREFIX):], list(suffixes), n=1, cutoff=0.6)
+        hint = f"did you mean {suffixes[close[0]]}?" if close else "see the image's README for its variables"
+        secret = _SECRET_LOOKING.search(name) is not None  # a misspelt password must not be printed
+        raise ConfigError(name, environ[name], f"not a variable of the image; {hint}", secret=secret)
+
+
 def _label(environ: Mapping[str, str]) -> str | None:
     value = _get(environ, "IPYTHON_CLUSTER_LABEL")
     if value is not None and (len(value) > LABEL_MAX_LENGTH or not _DNS_LABEL.match(value)):
@@ -207,6 +263,7 @@ def _repository(environ: Mapping[str, str]) -> RepositorySource | None:
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Validate the environment for a role; raise ConfigError on the first bad value."""
+    check_known_variables(environ)
     role = _role(environ)
     viewer_port = _port(environ, "IPYTHON_VIEWER_PORT", DEFAULT_VIEWER_PORT, 65535)
     controller_port = _port(environ, "IPYTHON_CONTROLLER_PORT", DEFAULT_CONTROLLER_PORT, 65536 - CONTROLLER_PORT_COUNT)
@@ -217,6 +274,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         environ, "IPYTHON_CULL_IDLE_SECONDS", DEFAULT_CULL_IDLE_SECONDS, MAX_CULL_IDLE_SECONDS
     )
     notebook_dir = notebook_dir_from(environ)
+    workspace_seed = workspace_seed_from(environ)
     label = _label(environ)
     key = _key(environ)
     host = _controller_host(environ, label)
@@ -250,6 +308,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         cluster_label=label,
         controller_host=host,
         repository=repository,
+        workspace_seed=workspace_seed,
         password=password,
         cluster_key=key,
     )

@@ -11,6 +11,11 @@ At every start of a viewer or an engine that has a repository:
 * the clone fails (network, unknown ref, no access): the workspace is left exactly as empty as
   it was -> FAILED, with git's last line of complaint in the reason.
 
+git's "dumb" HTTP transport (a repository on a plain static file server, after ``git
+update-server-info``) refuses shallow clones ("dumb http transport does not support shallow
+capabilities"); for that reason only, the clone is retried once in full, and the result's message
+says so. Any other failure is not retried (a second attempt would only double the wait).
+
 The clone goes into a staging directory inside the workspace (same filesystem: a volume mount
 point itself cannot be renamed) and its entries are moved up only once it is complete, so a
 failed or interrupted clone never leaves half a repository; staging directories left by an
@@ -69,7 +74,7 @@ def _redact(text: str, source: RepositorySource) -> str:
     return text
 
 
-def _content_entries(workspace: Path) -> list[Path]:
+def content_entries(workspace: Path) -> list[Path]:
     return [
         entry
         for entry in workspace.iterdir()
@@ -77,7 +82,7 @@ def _content_entries(workspace: Path) -> list[Path]:
     ]
 
 
-def _remove_stale_staging(workspace: Path) -> None:
+def remove_stale_staging(workspace: Path) -> None:
     for entry in workspace.iterdir():
         if entry.name.startswith(STAGING_PREFIX) and entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)
@@ -102,19 +107,25 @@ def holds_clone_of(workspace: Path, source: RepositorySource) -> bool:
     return origin_url(workspace) in (source.url, source.clone_url)
 
 
-def clone_command(source: RepositorySource, destination: Path) -> list[str]:
-    command = ["git", "-c", "advice.detachedHead=false", "clone", "--quiet", "--depth", "1"]
+SHALLOW_UNSUPPORTED = "does not support shallow"
+
+
+def clone_command(source: RepositorySource, destination: Path, *, shallow: bool = True) -> list[str]:
+    command = ["git", "-c", "advice.detachedHead=false", "clone", "--quiet"]
+    if shallow:
+        command += ["--depth", "1"]
     if source.ref:
         command += ["--branch", source.ref]
     return command + ["--", source.clone_url, str(destination)]
 
 
-def _clone(source: RepositorySource, workspace: Path) -> PopulateResult:
+def _run_clone(source: RepositorySource, workspace: Path, *, shallow: bool) -> str | None:
+    """Clone into a fresh staging directory and move its entries up; git's stderr on failure."""
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=workspace))
     try:
         try:
             result = subprocess.run(
-                clone_command(source, staging),
+                clone_command(source, staging, shallow=shallow),
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 text=True,
@@ -122,23 +133,33 @@ def _clone(source: RepositorySource, workspace: Path) -> PopulateResult:
                 timeout=CLONE_TIMEOUT_SECONDS,
             )
         except subprocess.TimeoutExpired:
-            return PopulateResult(Outcome.FAILED, f"git clone took longer than {CLONE_TIMEOUT_SECONDS} s")
+            return f"git clone took longer than {CLONE_TIMEOUT_SECONDS} s"
         if result.returncode != 0:
-            lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
-            reason = lines[-1] if lines else f"git clone exited with status {result.returncode}"
-            return PopulateResult(Outcome.FAILED, _redact(reason, source))
+            return result.stderr or f"git clone exited with status {result.returncode}"
         for entry in staging.iterdir():
             os.rename(entry, workspace / entry.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return PopulateResult(Outcome.CLONED, f"cloned {source.describe()} into {workspace}")
+    return None
+
+
+def _clone(source: RepositorySource, workspace: Path) -> PopulateResult:
+    message = f"cloned {source.describe()} into {workspace}"
+    error = _run_clone(source, workspace, shallow=True)
+    if error is not None and SHALLOW_UNSUPPORTED in error:
+        message += " (full clone: the server does not support shallow clones, e.g. git's dumb HTTP)"
+        error = _run_clone(source, workspace, shallow=False)
+    if error is not None:
+        lines = [line.strip() for line in error.splitlines() if line.strip()]
+        return PopulateResult(Outcome.FAILED, _redact(lines[-1] if lines else error, source))
+    return PopulateResult(Outcome.CLONED, message)
 
 
 def populate(source: RepositorySource, workspace: Path) -> PopulateResult:
     """Bring ``workspace`` to hold ``source`` if it is empty; never touch a non-empty one."""
     workspace.mkdir(parents=True, exist_ok=True)
-    _remove_stale_staging(workspace)
-    if _content_entries(workspace):
+    remove_stale_staging(workspace)
+    if content_entries(workspace):
         if holds_clone_of(workspace, source):
             return PopulateResult(
                 Outcome.ALREADY_CLONED,

@@ -16,6 +16,8 @@ GIVEN_ENV = {
     "IPYTHON_USER_LABEL": "alice",
     "IPYTHON_CLUSTER_LABEL": "demo",
     "IPYTHON_NOTEBOOK_REPOSITORY": "https://github.com/ipython/ipyparallel.git#main",
+    "IPYTHON_REPOSITORY_REQUIRED": "true",
+    "IPYTHON_CLUSTER_ENCRYPTION": "none",
     "IPYTHON_USER_PASSWORD": "correct-horse-battery",
     "TF_VAR_user_password": "correct-horse-battery",
     "IPYTHON_ENGINES": "3",

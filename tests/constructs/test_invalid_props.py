@@ -65,6 +65,13 @@ CASES = [
     ("viewer", {"namespace": "Science"}, r"^namespace='Science': a DNS label of 1 to 63"),
     ("cluster", {"namespace": "a" * 64}, r"^namespace='a{64}': a DNS label"),
     ("viewer", {"cull_idle_seconds": -5}, r"^cull_idle_seconds=-5: an integer from 0 to 31536000$"),
+    ("cluster", {"cluster_encryption": "tls"}, r"^cluster_encryption='tls': one of curve, none$"),
+    ("cluster", {"cluster_encryption": None}, r"^cluster_encryption=None: one of curve, none$"),
+    ("viewer", {"cluster_label": "demo", "cluster_encryption": "CURVE"}, r"^cluster_encryption='CURVE': one of curve, none$"),
+    ("viewer", {"cluster_encryption": "none"}, r"^cluster_encryption='none': None for a viewer without a cluster"),
+    ("cluster", {"repository_required": "yes", "notebook_repository": "https://example.org/n.git"}, r"^repository_required='yes': True or False$"),
+    ("viewer", {"repository_required": True}, r"^repository_required=True: False unless notebook_repository is given"),
+    ("cluster", {"repository_required": True}, r"^repository_required=True: False unless notebook_repository is given"),
     ("viewer", {"cluster_key_secret": "my-key"}, r"^cluster_key_secret='my-key': None unless cluster_label is given$"),
     ("viewer", {"cluster_label": "demo", "cluster_key_secret": "My_Key"}, r"^cluster_key_secret='My_Key': a DNS name"),
     ("viewer", {"ingress_class": "Nginx"}, r"^ingress_class='Nginx': a DNS name"),
@@ -98,6 +105,13 @@ def test_viewer_and_cluster_label_together_are_refused(stack):
     cluster = EngineCluster(stack, "cluster", cluster_label="demo")
     with pytest.raises(InvalidValue, match=r"^cluster_label='demo': None when cluster is given"):
         NotebookViewer(stack, "viewer", domain="example.org", cluster=cluster, cluster_label="demo")
+
+
+def test_viewer_encryption_must_match_its_cluster_object(stack):
+    cluster = EngineCluster(stack, "cluster", cluster_label="demo", cluster_encryption="none")
+    with pytest.raises(InvalidValue, match=r"^cluster_encryption='curve': None or the linked cluster's own 'none'"):
+        NotebookViewer(stack, "viewer", domain="example.org", cluster=cluster, cluster_encryption="curve")
+    assert stack.node.try_find_child("viewer") is None
 
 
 def test_cluster_in_another_namespace_is_refused(stack):

@@ -118,6 +118,22 @@ def test_repository_reaches_viewer_and_engines_but_not_the_controller(viewer, cl
     )
 
 
+def test_encryption_and_required_repository_reach_the_roles_that_read_them(viewer, cluster):
+    """Given by label, the viewer cannot read the cluster's choice: both stacks get the parameter."""
+    viewer_env = env_of(named(viewer, "kubernetes_deployment_v1", VIEWER))
+    engine_env = env_of(named(cluster, "kubernetes_deployment_v1", "ipcluster-demo-engine"))
+    controller_env = env_of(named(cluster, "kubernetes_deployment_v1", "ipcluster-demo-controller"))
+    assert [env["IPYTHON_CLUSTER_ENCRYPTION"] for env in (viewer_env, engine_env, controller_env)] == ["none"] * 3
+    assert viewer_env["IPYTHON_REPOSITORY_REQUIRED"] == engine_env["IPYTHON_REPOSITORY_REQUIRED"] == "true"
+    assert "IPYTHON_REPOSITORY_REQUIRED" not in controller_env
+
+
+def test_encryption_defaults_to_curve_across_the_cross_stack_reference(generated):
+    for stack in generated.values():
+        for deployment in resources(stack, "kubernetes_deployment_v1"):
+            assert env_of(deployment)["IPYTHON_CLUSTER_ENCRYPTION"] == "curve"
+
+
 def test_chosen_password_only_by_secret_reference_and_sensitive_variable(viewer):
     env = env_of(named(viewer, "kubernetes_deployment_v1", VIEWER))
     assert env["IPYTHON_USER_PASSWORD"] == ("secret", f"{VIEWER}-password", "password")

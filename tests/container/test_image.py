@@ -22,6 +22,7 @@ ADDED_SIZE_BUDGET_MB = 525
 CONTRACT_DEFAULTS = {
     "HOME": "/home/ipython",
     "IPYTHON_NOTEBOOK_DIR": "/home/ipython/work",
+    "IPYTHON_WORKSPACE_SEED": "/opt/ipython/workspace-seed",
     "IPYTHON_VIEWER_PORT": "8888",
     "IPYTHON_CONTROLLER_PORT": "10100",
     "IPYTHON_ALLOW_NO_PASSWORD": "false",

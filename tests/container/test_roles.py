@@ -31,6 +31,10 @@ BAD_ENVIRONMENTS = {
     "engine with a label that is no DNS label": (
         {"IPYTHON_CONTAINER_TYPE": "engine", "IPYTHON_CLUSTER_LABEL": "Not_A_Label",
          "IPYTHON_CLUSTER_KEY": SECRET_KEY}, "IPYTHON_CLUSTER_LABEL=Not_A_Label"),
+    # the image's own ENV (IPYTHON_NOTEBOOK_DIR, IPYTHON_WORKSPACE_SEED, ...) are all known: only the typo stops it
+    "typo in a variable name": (
+        {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_USER_PASSWORD": SECRET_KEY, "IPYTHON_CULL_IDLE_SECOND": "60"},
+        "IPYTHON_CULL_IDLE_SECOND=60"),
 }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import tarfile
@@ -125,6 +126,40 @@ def test_notebook_is_in_the_workspace_and_the_requirement_imports(s2i_viewer):
     assert answer == "42" and location.startswith("/opt/venv/lib/")
     code, entries = s2i_viewer.exec(["ls", "-A", "/home/ipython/work"])
     assert code == 0 and ".git" not in entries.split(), entries
+
+
+def test_empty_volume_on_the_workspace_gets_the_notebook_and_keeps_an_edit(docker_client, s2i_image, tmp_path):
+    """The stacks mount a PVC on /home/ipython/work, hiding what the build put there: the seed
+    recorded by assemble fills the empty volume (a bind mount, which, unlike a new named
+    volume, is not filled from the image: like a PVC); an edit survives a new container."""
+    volume = tmp_path / "workspace-volume"
+    volume.mkdir()
+    os.chown(volume, 1000, 0)
+    os.chmod(volume, 0o775)
+    environment = {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_USER_PASSWORD": PASSWORD}
+    mounts = {str(volume): {"bind": "/home/ipython/work", "mode": "rw"}}
+    first = containers.start(docker_client, s2i_image, environment, publish_viewer=True, volumes=mounts)
+    try:
+        containers.wait_for_viewer(first)
+        assert "copied the workspace seed /opt/ipython/workspace-seed" in first.logs()
+        with JupyterClient(first.url, PASSWORD, timeout=60) as jupyter:
+            model = jupyter.get("/api/contents/analysis.ipynb").json()
+            assert model["content"]["cells"][0]["source"] == "built by s2i"
+            model["content"]["cells"][0]["source"] = "edited on the volume"
+            saved = jupyter.put("/api/contents/analysis.ipynb", {"type": "notebook", "content": model["content"]})
+            assert saved.status_code == 200, saved.text
+    finally:
+        containers.remove(first)
+    assert {"analysis.ipynb", "requirements.txt", "wheels"} <= {p.name for p in volume.iterdir()}
+    second = containers.start(docker_client, s2i_image, environment, publish_viewer=True, volumes=mounts)
+    try:
+        containers.wait_for_viewer(second)
+        assert "copied the workspace seed" not in second.logs()
+        with JupyterClient(second.url, PASSWORD, timeout=60) as jupyter:
+            model = jupyter.get("/api/contents/analysis.ipynb").json()
+            assert model["content"]["cells"][0]["source"] == "edited on the volume"
+    finally:
+        containers.remove(second)
 
 
 def test_workspace_from_the_build_is_writable_by_an_arbitrary_uid(docker_client, s2i_image):

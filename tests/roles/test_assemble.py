@@ -26,9 +26,10 @@ def test_assemble_copies_source_and_installs_into_the_running_venv(tmp_path, whe
     venv = tmp_path / "venv"
     subprocess.run(["uv", "venv", "--quiet", "--python", PYTHON, str(venv)], check=True, env=base_environment(tmp_path))
     workspace = tmp_path / "home" / "work"
+    seed = tmp_path / "opt" / "workspace-seed"
     (tmp_path / "home").mkdir()
     environ = base_environment(
-        tmp_path / "home", **offline_install(wheelhouse)
+        tmp_path / "home", IPYTHON_WORKSPACE_SEED=str(seed), **offline_install(wheelhouse)
     )  # IPYTHON_NOTEBOOK_DIR defaults to $HOME/work
     result = subprocess.run(
         [str(venv / "bin" / "python"), str(ENTRYPOINT), "assemble", str(source)],
@@ -46,6 +47,10 @@ def test_assemble_copies_source_and_installs_into_the_running_venv(tmp_path, whe
         "requirements.txt",
     ]
     assert (workspace / "data" / "table.csv").read_text() == "a,b\n"
+    # the same files are recorded as the seed for an empty workspace volume (see test_workspace_seed)
+    assert sorted(p.name for p in seed.iterdir()) == sorted(p.name for p in workspace.iterdir())
+    assert (seed / "data" / "table.csv").read_text() == "a,b\n"
+    assert f"recorded them as the workspace seed {seed}" in result.stderr
     assert stat.S_IMODE((workspace / "analysis.ipynb").stat().st_mode) == 0o664  # group like owner
     assert stat.S_IMODE((workspace / "data").stat().st_mode) & 0o070 == 0o070
     assert f"installed {source / 'requirements.txt'} with uv into {venv}" in result.stderr
@@ -62,12 +67,15 @@ def test_assemble_without_requirements_only_copies(tmp_path):
     source.mkdir()
     (source / "notes.md").write_text("# notes\n")
     workspace = tmp_path / "work"
-    environ = base_environment(tmp_path, IPYTHON_NOTEBOOK_DIR=str(workspace))
+    environ = base_environment(
+        tmp_path, IPYTHON_NOTEBOOK_DIR=str(workspace), IPYTHON_WORKSPACE_SEED=str(tmp_path / "seed")
+    )
     result = subprocess.run(
         [PYTHON, str(ENTRYPOINT), "assemble", str(source)], env=environ, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
     assert (workspace / "notes.md").read_text() == "# notes\n"
+    assert (tmp_path / "seed" / "notes.md").read_text() == "# notes\n"
     assert "installed" not in result.stderr
 
 
@@ -77,10 +85,31 @@ def test_assemble_fails_the_build_when_requirements_cannot_be_installed(tmp_path
     (source / "requirements.txt").write_text("roles-no-such-package==1.0\n")
     (tmp_path / "no-wheels").mkdir()
     environ = base_environment(
-        tmp_path, IPYTHON_NOTEBOOK_DIR=str(tmp_path / "work"), **offline_install(tmp_path / "no-wheels")
+        tmp_path,
+        IPYTHON_NOTEBOOK_DIR=str(tmp_path / "work"),
+        IPYTHON_WORKSPACE_SEED=str(tmp_path / "seed"),
+        **offline_install(tmp_path / "no-wheels"),
     )
     result = subprocess.run(
         [PYTHON, str(ENTRYPOINT), "assemble", str(source)], env=environ, capture_output=True, text=True
     )
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1].startswith(f"error: {source / 'requirements.txt'}: uv failed: ")
+
+
+def test_assemble_fails_the_build_when_the_seed_cannot_be_written(tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "notes.md").write_text("# notes\n")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    environ = base_environment(
+        tmp_path, IPYTHON_NOTEBOOK_DIR=str(tmp_path / "work"), IPYTHON_WORKSPACE_SEED=str(blocker / "seed")
+    )
+    result = subprocess.run(
+        [PYTHON, str(ENTRYPOINT), "assemble", str(source)], env=environ, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1].startswith(
+        f"error: IPYTHON_WORKSPACE_SEED={blocker / 'seed'}: a directory the build user can write ("
+    )

@@ -191,6 +191,36 @@ CASES = [
         "error: IPYTHON_REPOSITORY_REQUIRED=1: true or false",
     ),
     (
+        "typo in a variable name",
+        {**CONTROLLER, "IPYTHON_CLUSTER_ENCRYPTON": "none"},
+        "error: IPYTHON_CLUSTER_ENCRYPTON=none: not a variable of the image; did you mean IPYTHON_CLUSTER_ENCRYPTION?",
+    ),
+    (
+        "typo in the role variable wins over the missing role",
+        {"IPYTHON_CONTAINER_TPYE": "viewer"},
+        "error: IPYTHON_CONTAINER_TPYE=viewer: not a variable of the image; did you mean IPYTHON_CONTAINER_TYPE?",
+    ),
+    (
+        "misspelt password is not shown",
+        {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_USER_PASSWROD": SECRET},
+        "error: IPYTHON_USER_PASSWROD=<hidden>: not a variable of the image; did you mean IPYTHON_USER_PASSWORD?",
+    ),
+    (
+        "unknown variable without a close name",
+        {**VIEWER, "IPYTHON_FROBNICATE": "1"},
+        "error: IPYTHON_FROBNICATE=1: not a variable of the image; see the image's README for its variables",
+    ),
+    (
+        "stack parameter given to the image",
+        {**VIEWER, "IPYTHON_ENGINES": "2"},
+        "error: IPYTHON_ENGINES=2: not a variable of the image; see the image's README for its variables",
+    ),
+    (
+        "workspace seed relative",
+        {**VIEWER, "IPYTHON_WORKSPACE_SEED": "seed"},
+        "error: IPYTHON_WORKSPACE_SEED=seed: an absolute path",
+    ),
+    (
         "notebook dir relative",
         {**VIEWER, "IPYTHON_NOTEBOOK_DIR": "work"},
         "error: IPYTHON_NOTEBOOK_DIR=work: an absolute path",

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import requests
 
 from ipython_roles.repository_source import parse_repository
 from ipython_roles.workspace import STAGING_PREFIX, Outcome, populate
@@ -221,3 +222,47 @@ def test_viewer_clones_installs_and_keeps_user_edits_across_restarts(tmp_path, p
         second.stop()
     # installed under HOME, never into the venv (which may be read-only at run time)
     assert subprocess.run([PYTHON, "-c", f"import {TINY_PACKAGE}"], capture_output=True).returncode != 0
+
+
+@pytest.fixture
+def dumb_http_repository(tmp_path, ports, notebook_repository):
+    """The notebook repository on a plain static file server (git's "dumb" HTTP transport):
+    a bare copy with the info files `git update-server-info` writes, served by http.server."""
+    root = tmp_path / "static"
+    root.mkdir()
+    subprocess.run(["git", "clone", "-q", "--bare", str(notebook_repository), str(root / "notebooks.git")], check=True)
+    git(root / "notebooks.git", "update-server-info")
+    port = ports.port()
+    server = subprocess.Popen(
+        [PYTHON, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(root), str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/notebooks.git"
+    try:
+        wait_until(lambda: requests.get(f"{url}/info/refs", timeout=2).status_code == 200, 15, "http.server")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_dumb_http_server_gets_a_full_clone_with_one_log_line(tmp_path, dumb_http_repository):
+    """git refuses --depth over dumb HTTP; the engine retries a full clone and says so once."""
+    engine = _engine(tmp_path, "engine", IPYTHON_NOTEBOOK_REPOSITORY=f"{dumb_http_repository}#v1").start()
+    workspace = tmp_path / "engine" / "work"
+    try:
+        wait_until(lambda: "waiting for the controller" in engine.log(), 60, "the engine to start", process=engine)
+    finally:
+        engine.stop()
+    lines = [line for line in engine.log().splitlines() if "full clone" in line]
+    assert len(lines) == 1, engine.log()
+    assert f"cloned {dumb_http_repository}#v1 into {workspace} (full clone: " in lines[0]
+    assert notebook_text(workspace) == "version 1"
+    assert git(workspace, "rev-list", "--count", "HEAD").strip() == "1"  # v1 is the first commit
+    assert not [p for p in workspace.iterdir() if p.name.startswith(STAGING_PREFIX)]
+
+
+def test_shallow_clone_is_kept_where_the_server_supports_it(tmp_path, notebook_repository):
+    result = populate(parse_repository(f"file://{notebook_repository}"), tmp_path / "work")
+    assert result.outcome is Outcome.CLONED and "full clone" not in result.message
