@@ -1,4 +1,4 @@
-"""infra/README.md carries the parameter table generated from the code."""
+"""README.md carries the stack parameter table generated from the code."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from .synth import REPO
 
 
 def test_readme_parameter_table_is_generated_from_the_code():
-    text = (REPO / "infra" / "README.md").read_text()
+    text = (REPO / "README.md").read_text()
     block = re.search(r"<!-- parameters:begin[^>]*-->\n(.*?)<!-- parameters:end -->", text, re.S)
-    assert block, "parameter markers missing in infra/README.md"
+    assert block, "parameter markers missing in README.md"
     assert block.group(1) == markdown_table(), "run: python -m infra.parameters and paste the table"
 
 
