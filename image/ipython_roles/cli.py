@@ -38,7 +38,7 @@ from .runtime_paths import private_dir, runtime_dir, security_dir, workspace_pac
 from .settings import SECRET_VARIABLES, Settings, load_settings, notebook_dir_from, workspace_seed_from
 from .shim_install import install_shim
 from .viewer import viewer_command, write_viewer_config
-from .workspace import Outcome, populate
+from .workspace import NOTARY_DIR, Outcome, populate
 from .workspace_seed import seed_entries, seed_workspace
 
 EXIT_OK = 0
@@ -121,6 +121,11 @@ def curve_serverkey(settings: Settings) -> str | None:
 
 def start_viewer(settings: Settings, environ: dict[str, str]) -> int:
     environ = prepare_workspace(settings, environ)
+    # Jupyter does not create the notary's data_dir itself; group-writable like every path the
+    # image writes, so that a pod under another UID of group 0 still reads its trust database
+    notary = settings.notebook_dir / NOTARY_DIR
+    notary.mkdir(exist_ok=True)
+    notary.chmod(0o770)
     if settings.has_cluster:
         path = connection_info.write_client_file(
             security_dir(),

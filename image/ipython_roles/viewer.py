@@ -29,6 +29,7 @@ from pathlib import Path
 
 from .runtime_paths import write_private_json
 from .settings import Settings
+from .workspace import NOTARY_DIR
 
 CONFIG_FILE = "ipython-roles-viewer-config.json"
 
@@ -78,6 +79,8 @@ def viewer_config(settings: Settings, hashed_password: str) -> dict:
             "allow_password_change": False,
         },
     }
+    # Trust (signatures of notebooks the user ran) lives with the notebooks, not in HOME
+    config["NotebookNotary"] = {"data_dir": str(settings.notebook_dir / NOTARY_DIR)}
     culling = culling_config(settings.cull_idle_seconds)
     if culling:
         config["MappingKernelManager"] = culling

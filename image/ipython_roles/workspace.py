@@ -40,7 +40,13 @@ from pathlib import Path
 from .repository_source import RepositorySource
 
 STAGING_PREFIX = ".ipython-roles-clone-"
-IGNORED_ENTRIES = ("lost+found",)
+#: Where the viewer keeps Jupyter's notebook-signing secret and signature database (see
+#: viewer.NOTARY_DIR): on the workspace volume, because HOME is an emptyDir in a pod and a new pod
+#: would otherwise trust none of the user's own notebooks. Hidden in Jupyter's file browser.
+NOTARY_DIR = ".jupyter-notary"
+#: Entries that do not make a workspace "not empty": a file system's lost+found, and the notary
+#: directory, which the viewer creates before a failed clone can be retried at the next start.
+IGNORED_ENTRIES = ("lost+found", NOTARY_DIR)
 CLONE_TIMEOUT_SECONDS = 600
 
 

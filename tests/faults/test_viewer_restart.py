@@ -127,9 +127,6 @@ def test_down_keep_volumes_then_up_keeps_a_saved_notebook(across_a_new_pod):
     assert _content(across_a_new_pod.read_back) == _content(across_a_new_pod.saved)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: the viewer keeps Jupyter's notebook-signing secret and signature database in HOME "
-    "(~/.local/share/jupyter), an emptyDir, so a new pod trusts none of the user's own notebooks"))
 def test_a_saved_notebook_stays_trusted_in_a_new_pod(across_a_new_pod):
     assert _trust(across_a_new_pod.saved) == [None, True]
     assert _trust(across_a_new_pod.read_back) == _trust(across_a_new_pod.saved)
