@@ -48,9 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.quick:
         report.write(results, runs, ROOT / "build" / "bench-quick.json")
     else:
+        # --only refreshes those comparisons and keeps the others from the last full run
+        results = report.merge(ROOT / "bench" / "results.json", results) if arguments.only else results
         report.write(results, runs, ROOT / "bench" / "results.json")
-        if not arguments.only:
-            report.update_readme(ROOT / "README.md", results, runs)
+        report.update_readme(ROOT / "README.md", results, runs)
     print(report.table(results))
     return 0
 

@@ -29,8 +29,8 @@ def _met(result: dict) -> str:
 
 def table(results: list[dict]) -> str:
     lines = [
-        "| # | what | ours (median) | baseline (median) | ratio | goal | met |",
-        "|---|---|---|---|---|---|---|",
+        "| # | what | ours (median) | baseline (median) | ratio | goal | met | runs |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for number, result in enumerate(results, 1):
         baseline = (
@@ -40,9 +40,18 @@ def table(results: list[dict]) -> str:
         ratio = f"{result['ratio']:.2f}" if result.get("baseline_runs") else "—"
         lines.append(
             f"| {number} | {result['what']} | {_figure(result['ours_median'], result['unit'])} | {baseline} "
-            f"| {ratio} | {result['goal']} | {_met(result)} |"
+            f"| {ratio} | {result['goal']} | {_met(result)} | {len(result['ours_runs'])} |"
         )
     return "\n".join(lines)
+
+
+def merge(path: Path, fresh: list[dict]) -> list[dict]:
+    """The results in ``path`` with those of the same names replaced by ``fresh``, in order."""
+    if not path.exists():
+        return fresh
+    by_name = {entry["name"]: entry for entry in fresh}
+    kept = [by_name.pop(entry["name"], entry) for entry in json.loads(path.read_text())["results"]]
+    return kept + list(by_name.values())
 
 
 def write(results: list[dict], runs: int, path: Path) -> None:
@@ -61,6 +70,7 @@ def update_readme(readme: Path, results: list[dict], runs: int) -> bool:
     text = readme.read_text()
     if README_START not in text or README_END not in text:
         return False
-    block = f"{README_START}\n_Medians of {runs} alternating runs each, written by `pipenv run bench`._\n\n{table(results)}\n{README_END}"
+    block = (f"{README_START}\n_Medians of alternating runs (ours, baseline, ours, …; `runs` each), written by "
+             f"`pipenv run bench` on this project's 2-core CI machine._\n\n{table(results)}\n{README_END}")
     readme.write_text(re.sub(re.escape(README_START) + r".*?" + re.escape(README_END), lambda _: block, text, flags=re.S))
     return True
