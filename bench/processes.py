@@ -5,40 +5,29 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from tests.roles.processes import PortAllocator
+
 ROOT = Path(__file__).resolve().parent.parent
 ENTRYPOINT = ROOT / "image" / "entrypoint.py"
 BIN = Path(sys.executable).parent
 
 
+_PORTS = PortAllocator()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return _PORTS.port()
 
 
-def free_port_block(size: int = 16) -> int:
-    """A first port P with P..P+size-1 free, above the usual ephemeral range's start."""
-    for base in range(21000, 31000, size):
-        if all(_bindable(port) for port in range(base, base + size)):
-            return base
-    raise RuntimeError("no free block of ports")
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("0.0.0.0", port))
-        except OSError:
-            return False
-    return True
+def free_port_block() -> int:
+    """A first port P with P..P+15 free: the controller's fixed ports."""
+    return _PORTS.controller_base()
 
 
 def clean_environment(home: Path, **variables: str) -> dict[str, str]:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Callable
 
-POLL_MILLISECONDS = 500
+from .subscription_watch import SubscriptionWatch
+
 DELIMITER = b"<IDS|MSG>"
 REGISTERED = "registration_notification"
 UNREGISTERED = "unregistration_notification"
@@ -44,7 +44,7 @@ def parse_notification(frames: list[bytes], key: bytes) -> tuple[str, str, int] 
         return None
 
 
-class RegistrationWatch(threading.Thread):
+class RegistrationWatch(SubscriptionWatch):
     """Calls ``on_event(msg_type, uuid, engine_id)`` for each (un)registration notification."""
 
     def __init__(
@@ -54,42 +54,11 @@ class RegistrationWatch(threading.Thread):
         on_event: Callable[[str, str, int], None],
         socket_options: dict[int, bytes] | None = None,
     ):
-        super().__init__(name="registration-watch", daemon=True)
-        self.notification_url = notification_url
+        super().__init__("registration watch", notification_url, socket_options)
         self.key = key.encode("utf-8")
         self.on_event = on_event
-        self.socket_options = dict(socket_options or {})
-        self._stopped = threading.Event()
-        self.subscribed = threading.Event()
 
-    def stop(self) -> None:
-        self._stopped.set()
-
-    def run(self) -> None:
-        try:
-            self._watch()
-        except Exception as error:  # noqa: BLE001 - say so instead of dying silently
-            from .logs import log
-
-            log(f"registration watch on {self.notification_url} stopped: {error!r}")
-
-    def _watch(self) -> None:
-        import zmq
-
-        from .controller_watch import connect_watch_socket
-
-        context = zmq.Context()
-        socket = connect_watch_socket(context, zmq.SUB, self.notification_url, self.socket_options)
-        self.subscribed.set()
-        poller = zmq.Poller()
-        poller.register(socket, zmq.POLLIN)
-        try:
-            while not self._stopped.is_set():
-                if not poller.poll(POLL_MILLISECONDS):
-                    continue
-                event = parse_notification(socket.recv_multipart(), self.key)
-                if event is not None and event[0] in (REGISTERED, UNREGISTERED):
-                    self.on_event(*event)
-        finally:
-            socket.close()
-            context.term()
+    def handle(self, frames: list[bytes]) -> None:
+        event = parse_notification(frames, self.key)
+        if event is not None and event[0] in (REGISTERED, UNREGISTERED):
+            self.on_event(*event)
