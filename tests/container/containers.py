@@ -8,8 +8,9 @@ to a container's own address.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,6 +119,18 @@ def wait_for_viewer(started: Started, timeout: float = START_TIMEOUT_SECONDS) ->
             raise AssertionError(f"the viewer container exited ({started.status()}):\n{started.logs()[-3000:]}")
         time.sleep(0.5)
     raise AssertionError(f"the viewer did not answer /api within {timeout} s:\n{started.logs()[-3000:]}")
+
+
+@contextlib.contextmanager
+def running_viewer(client: Any, image: str, password: str) -> Iterator[Started]:
+    """A viewer container with ``password``, published and answering; removed afterwards."""
+    started = start(client, image, {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_USER_PASSWORD": password},
+                    publish_viewer=True)
+    try:
+        wait_for_viewer(started)
+        yield started
+    finally:
+        remove(started)
 
 
 def healthcheck_command(started: Started) -> list[str]:

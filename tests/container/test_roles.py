@@ -54,15 +54,8 @@ def test_bad_environment_exits_2_with_one_line(docker_client, image, environment
 @pytest.fixture(scope="module")
 def viewer(docker_client, image):
     """A viewer with a password, as the image is meant to run (uid 1000)."""
-    started = containers.start(
-        docker_client, image, {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_USER_PASSWORD": PASSWORD},
-        publish_viewer=True,
-    )
-    try:
-        containers.wait_for_viewer(started)
+    with containers.running_viewer(docker_client, image, PASSWORD) as started:
         yield started
-    finally:
-        containers.remove(started)
 
 
 def test_viewer_answers_api_without_login_and_nothing_else(viewer):

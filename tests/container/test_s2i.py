@@ -96,15 +96,8 @@ def s2i_image(docker_client, image, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def s2i_viewer(docker_client, s2i_image):
-    started = containers.start(
-        docker_client, s2i_image, {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_USER_PASSWORD": PASSWORD},
-        publish_viewer=True,
-    )
-    try:
-        containers.wait_for_viewer(started)
+    with containers.running_viewer(docker_client, s2i_image, PASSWORD) as started:
         yield started
-    finally:
-        containers.remove(started)
 
 
 def test_built_image_runs_the_s2i_run_script_under_the_entrypoint(docker_client, s2i_image):
