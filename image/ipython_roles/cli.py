@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import connection_info
 from .assemble import copy_source
-from .controller import controller_command, write_curve_config, write_key_file
+from .controller import controller_command, controller_environment, write_controller_config, write_key_file
 from .curve_keys import client_socket_options, controller_keys
 from .engine import STATE_FILE, EngineSupervisor
 from .errors import ConfigError
@@ -148,7 +148,7 @@ def start_viewer(settings: Settings, environ: dict[str, str]) -> int:
 
 def start_controller(settings: Settings, environ: dict[str, str]) -> int:
     key_file = write_key_file(security_dir(), settings.cluster_key)
-    curve_config = write_curve_config(private_dir(runtime_dir()), settings.cluster_key) if settings.curve else None
+    config_file = write_controller_config(private_dir(runtime_dir()), settings.cluster_key, curve=settings.curve)
     first = settings.controller_port
     log(
         f"cluster {settings.cluster_label}: controller advertised as {settings.controller_host}, "
@@ -156,7 +156,7 @@ def start_controller(settings: Settings, environ: dict[str, str]) -> int:
         f"encryption {settings.encryption}"
     )
     home = Path(os.path.expanduser("~"))
-    return _exec(controller_command(settings, key_file, curve_config), environ, home)
+    return _exec(controller_command(settings, key_file, config_file), controller_environment(environ), home)
 
 
 def start_engine(settings: Settings, environ: dict[str, str]) -> int:

@@ -10,6 +10,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import psutil
 import pytest
 
 from .conftest import CLUSTER_KEY, PASSWORD, Cluster
@@ -87,6 +88,38 @@ def test_engine_with_a_wrong_key_is_not_admitted(cluster: Cluster, kernel, tmp_p
         assert kernel.run("import ipyparallel\nprint(ipyparallel.Client().ids)").stdout.strip() == "[0, 1]"
     finally:
         rogue.stop()
+
+
+BURST = """
+import ipyparallel, time
+client = ipyparallel.Client()
+view = client.load_balanced_view()
+results = [view.apply_async(int) for _ in range({tasks})]
+client.wait(results, timeout=300)
+ids = {{result.msg_ids[0] for result in results}}
+deadline = time.monotonic() + 120  # the hub records tasks after the fact: let it catch up
+while True:
+    recorded = {{record["msg_id"] for record in client.db_query({{"completed": {{"$ne": None}}}}, keys=["msg_id"])}}
+    if ids <= recorded or time.monotonic() > deadline:
+        break
+    time.sleep(0.5)
+print(len(ids & recorded))
+"""
+
+
+def test_a_burst_beyond_ipyparallels_record_limit_keeps_every_record(cluster: Cluster, kernel):
+    """ipyparallel's DictDB keeps 1024 records and culls queued tasks' records beyond that,
+    logging two ERROR tracebacks for each; the controller's TaskRecords keeps them all."""
+    output = kernel.run(BURST.format(tasks=1500), timeout=600)
+    assert output.stdout.strip() == "1500", output.stdout + output.stderr
+    assert "has been culled" not in cluster.controller.log()
+
+
+def test_the_controller_runs_its_schedulers_as_threads(cluster: Cluster):
+    """IPController.use_threads: only the heart monitor, which ipyparallel always forks, runs apart."""
+    children = psutil.Process(cluster.controller.pid).children(recursive=True)
+    assert [" ".join(child.cmdline()) for child in children] == [" ".join(psutil.Process(cluster.controller.pid).cmdline())]
+    assert "Hub using DB backend: TaskRecords" in cluster.controller.log()
 
 
 def _security(process) -> Path:

@@ -95,7 +95,7 @@ def test_encryption_setting_of_the_controller(tmp_path, ports, encryption, mecha
         wait_for_port(controller, port)
         assert mechanism(port, mechanism_name) == mechanism_name
         assert f"encryption {encryption}" in controller.log()
-        curve_config = list((controller.home / ".local" / "share" / "jupyter" / "runtime").glob("*curve*"))
-        assert len(curve_config) == (1 if encryption == "curve" else 0)
+        config = (controller.home / ".local" / "share" / "jupyter" / "runtime" / "ipython-roles-controller.py").read_text()
+        assert ("c.IPController.enable_curve = True" in config) == (encryption == "curve")
     finally:
         controller.stop()
