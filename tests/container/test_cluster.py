@@ -25,6 +25,8 @@ pytestmark = pytest.mark.container
 LABEL = "ctest"
 KEY = "container-cluster-test-key"
 PASSWORD = "cluster viewer password"
+#: The controller's container memory limit; its task records may take a quarter of it.
+CONTROLLER_MEMORY = "512m"
 
 ENGINES_AND_HOSTS = """
 import json, os, socket, time
@@ -52,7 +54,8 @@ def cluster(docker_client, image):
                 name=f"{network.name}-engine-{number}", network=network))
         started.append(containers.start(
             docker_client, image, {"IPYTHON_CONTAINER_TYPE": "controller", **cluster_environment},
-            name=f"{network.name}-controller", network=network, aliases=[f"ipcluster-{LABEL}"]))
+            name=f"{network.name}-controller", network=network, aliases=[f"ipcluster-{LABEL}"],
+            mem_limit=CONTROLLER_MEMORY))
         viewer = containers.start(
             docker_client, image,
             {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_USER_PASSWORD": PASSWORD, **cluster_environment},
@@ -78,6 +81,16 @@ def test_viewer_kernel_reaches_both_engines_through_the_controller_alias(cluster
     assert hosts == {f"{viewer.container.name.rsplit('-', 1)[0]}-engine-1",
                      f"{viewer.container.name.rsplit('-', 1)[0]}-engine-2"}, logs
     assert len(pids) == 2
+
+
+def test_the_controllers_task_records_fit_its_memory_limit(cluster):
+    """TaskRecords reads the container's cgroup: 512 MiB of memory, 128 MiB of task buffers."""
+    _viewer, started = cluster
+    controller = next(one for one in started if one.container.name.endswith("-controller"))
+    deadline = time.monotonic() + 60
+    while "task records: at most" not in controller.logs() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert "task records: at most 16384 records and 128 MiB of task arguments and results" in controller.logs()
 
 
 def test_every_role_of_the_cluster_is_healthy(cluster):

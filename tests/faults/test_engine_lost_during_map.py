@@ -28,9 +28,10 @@ from .crashes import crash, wait_restarted
 
 TASKS = 32
 TASK_SECONDS = 0.5
-#: No map may take longer than this, lost engine included (heartbeat 3 s x 10 misses, then 5 s
-#: before the scheduler declares the task stranded: ~40 s expected).
-MAP_BOUND_SECONDS = 90
+#: No map may take longer than this, lost engine included (the controller's heartbeat 1 s x 10
+#: misses, then 5 s before the scheduler declares the task stranded: ~16 s expected; ~40 s with
+#: ipyparallel's 3 s heartbeat).
+MAP_BOUND_SECONDS = 60
 
 MAP_LOSING_AN_ENGINE = f"""
 import json, os, socket, sys, time
