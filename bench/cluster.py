@@ -16,7 +16,9 @@ from pathlib import Path
 
 import ipyparallel
 
-from .processes import BIN, ENTRYPOINT, clean_environment, free_port_block, running, start, wait_for
+from tests.roles.processes import wait_until
+
+from .processes import BIN, ENTRYPOINT, clean_environment, free_port_block, running, start
 from .timing import Comparison, seconds
 
 sys.path.insert(0, str(ENTRYPOINT.parent))
@@ -52,7 +54,7 @@ def _throughput(client_file: Path, tasks: int) -> float:
 
 def _measure(processes, client_file: Path, engines: int, started: float, tasks: int) -> tuple[float, float]:
     with running(*processes):
-        wait_for(lambda: client_file.exists() and _registered(client_file, engines), 180, f"{engines} engines", 0.05)
+        wait_until(lambda: client_file.exists() and _registered(client_file, engines), 180, f"{engines} engines", 0.05)
         ready = time.perf_counter() - started
         return ready, _throughput(client_file, tasks)
 

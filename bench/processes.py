@@ -8,10 +8,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.roles.processes import PortAllocator
+
+#: How often a timed wait polls: short, since the poll interval is part of what is measured.
+POLL_SECONDS = 0.02
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRYPOINT = ROOT / "image" / "entrypoint.py"
@@ -79,18 +82,3 @@ def running(*processes: subprocess.Popen) -> Iterator[tuple[subprocess.Popen, ..
         yield processes
     finally:
         stop(*processes)
-
-
-def wait_for(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.02):
-    """Poll ``predicate`` until it returns something truthy; a short interval, since it is timed."""
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except Exception as error:  # noqa: BLE001 - not ready yet
-            last = error
-        time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout} s waiting for {what} (last error: {last!r})")

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import requests
 
-from .processes import BIN, ENTRYPOINT, clean_environment, free_port, running, start, wait_for
+from tests.roles.processes import wait_until
+
+from .processes import BIN, ENTRYPOINT, POLL_SECONDS, clean_environment, free_port, running, start
 from .timing import Comparison, alternate, seconds
 
 PASSWORD = "bench-password-1"
@@ -21,7 +23,7 @@ def _ready(port: int) -> bool:
 def _time_to_ready(command: list[str], environ: dict[str, str], port: int, log: Path) -> float:
     process = start(command, environ, log)
     with running(process):
-        return seconds(lambda: wait_for(lambda: _ready(port), 120, f"{command[0]} on {port}"))
+        return seconds(lambda: wait_until(lambda: _ready(port), 120, f"{command[0]} on {port}", POLL_SECONDS))
 
 
 def _ours(work: Path) -> float:

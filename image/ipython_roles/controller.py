@@ -98,7 +98,7 @@ def _ports(ports: list[int]) -> str:
 
 def controller_command(settings: Settings, key_file: Path, config_file: Path) -> list[str]:
     first = settings.controller_port
-    command = [
+    return [
         sys.executable,
         "-m",
         "ipyparallel.controller",
@@ -113,4 +113,3 @@ def controller_command(settings: Settings, key_file: Path, config_file: Path) ->
         f"--IPController.db_class={TASK_RECORDS_CLASS}",
         f"--config={config_file}",
     ]
-    return command
