@@ -55,6 +55,9 @@ try:
     print(json.dumps({"ok": True, "engines": len(pids), "seconds": time.monotonic() - started}))
 except Exception as error:
     print(json.dumps({"ok": False, "error": type(error).__name__, "seconds": time.monotonic() - started}))
+# exit now: a refused client's unsent connection request must not hold up ZeroMQ's exit (linger)
+sys.stdout.flush()
+os._exit(0)
 """
 
 
