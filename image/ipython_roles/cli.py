@@ -9,7 +9,11 @@
 
 Starting a role: the environment is validated first (settings); a bad value, or an unknown
 IPYTHON_* variable, prints the one-line error and exits 2 before anything is written or
-started. Viewer and engine then populate an empty workspace from IPYTHON_NOTEBOOK_REPOSITORY
+started. Then every role makes sure the environment of the interpreter running it has the
+IPython.parallel alias (shim_install.ensure_shim: nothing to do in the image, installed at
+build; installed at the first start from another environment, such as ``pipenv run python
+image/entrypoint.py``), because the kernels and ipengine it starts run with that interpreter.
+Viewer and engine then populate an empty workspace from IPYTHON_NOTEBOOK_REPOSITORY
 (workspace, requirements_install) or, without one, from the image's seed (workspace_seed);
 every role writes what it needs (connection files, key file, viewer config) under HOME and
 logs the exact command it runs. Viewer and controller are exec'd (they become the container's
@@ -36,7 +40,7 @@ from .logs import command_line, log
 from .requirements_install import InstallError, default_installer, install_requirements, with_workspace_packages
 from .runtime_paths import private_dir, runtime_dir, security_dir, workspace_packages_dir
 from .settings import SECRET_VARIABLES, Settings, load_settings, notebook_dir_from, workspace_seed_from
-from .shim_install import install_shim
+from .shim_install import ensure_shim, install_shim
 from .viewer import viewer_command, write_viewer_config
 from .workspace import NOTARY_DIR, Outcome, populate
 from .workspace_seed import seed_entries, seed_workspace
@@ -190,6 +194,7 @@ def run_role(environ: Mapping[str, str]) -> int:
     try:
         settings = load_settings(environ)
         log(f"starting the {settings.role} role")
+        ensure_shim()
         return ROLE_STARTERS[settings.role](settings, without_secrets(environ))
     except ConfigError as error:
         print(error, file=sys.stderr, flush=True)
