@@ -7,6 +7,10 @@ from pathlib import Path
 # (The root's constructs/ folder has no __init__.py, so it never shadows the jsii library.)
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
+from infra.node_runtime import use_pinned_node  # noqa: E402
+
+use_pinned_node()  # before cdktf is imported: jsii starts node from PATH
+
 from infra.app import main  # noqa: E402
 
 if __name__ == "__main__":

