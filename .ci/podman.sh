@@ -1,37 +1,51 @@
 #!/usr/bin/env bash
 # Start a Docker-API-compatible engine on this machine: Podman as root, with runc, serving the
 # Docker API on a unix socket, plus a Debian bookworm base image made with debootstrap (no image
-# registry is reachable here).
+# registry is reachable here). Debian (or a derivative with apt-get) and root are required.
 #
-# Usage: source .ci/podman.sh   (exports DOCKER_HOST and BASE_IMAGE)
-# Idempotent: a second run reuses the running service and the existing base image. Sourcing it
-# leaves the caller's shell options alone (the work runs in a subshell with set -euo pipefail)
-# and returns 1 with a message when something fails.
+# Usage: source .ci/podman.sh          exports DOCKER_HOST and BASE_IMAGE into the caller's shell
+#        bash .ci/podman.sh --setup    the same work; prints the two `export` lines on stdout
+#        bash .ci/podman.sh --selfcheck  only the self-check below
+# Progress goes to stderr. Idempotent: a second run reuses the running service and the existing
+# base image. Sourcing it leaves the caller's shell options alone (the work runs in a subshell
+# with set -euo pipefail) and returns 1 with a message when something fails.
+# `pipenv run local up` and `pipenv run test` run it themselves (as root, when no engine answers).
 #
-# Container DNS: the tests put containers on a user-defined network and reach the controller by a
-# network alias (ipcluster-<label>). Podman 4.3 on Debian resolves names and aliases on such
-# networks with the netavark backend plus aardvark-dns (Debian packages `netavark`,
-# `aardvark-dns`); the older CNI backend would need the dnsname plugin, which bookworm does not
-# package. So both are installed here and netavark is the configured backend.
+# What the engine needs, and why (each is checked by the self-check at the end):
+# - podman and runc: the engine and its OCI runtime;
+# - netavark (the network backend), aardvark-dns (names and aliases on user-defined networks:
+#   the tests and the local runner reach the controller as ipcluster-<label>) and iptables
+#   (netavark sets up every network's NAT and port forwarding with it: without it no container
+#   starts on a network, "netavark: No such file or directory");
+# - uidmap, debootstrap (the base image), curl (to ask the API socket whether it answers).
+#
+# The self-check, run after every set-up: create a network, start a container on it under a
+# network alias, resolve that alias from a second container. A missing piece fails there with
+# one line naming it.
 #
 # The base image (BASE_IMAGE=localhost/bookworm-python:latest) stands in for python:3.12-slim:
 # a minbase bookworm with python3 3.11, python3-venv and ca-certificates, stripped like the slim
 # images of what no container needs (apt lists and caches, docs, man pages, translations, the
-# standard library's byte-code). Its recipe version is a label; an image made by an older recipe
-# is rebuilt.
+# standard library's byte-code). Its recipe version is a label (io.ipython-k8s.base-recipe, which
+# the local runner looks for to pick its base); an image made by an older recipe is rebuilt.
 
 ipython_podman_setup() {
   local socket=$1 base_image=$2 recipe=$3
-  local packages=(podman runc debootstrap uidmap netavark aardvark-dns)
+  local packages=(podman runc debootstrap uidmap netavark aardvark-dns iptables curl)
+  command -v apt-get >/dev/null \
+    || { echo "podman.sh: apt-get is missing: this set-up is for Debian; install Docker or Podman yourself and set DOCKER_HOST" >&2; return 1; }
+  [ "$(id -u)" = 0 ] || { echo "podman.sh: must run as root (it installs packages and writes /etc/containers)" >&2; return 1; }
   local missing=()
   local package
   for package in "${packages[@]}"; do
     dpkg-query -W -f '${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
   done
   if [ "${#missing[@]}" -gt 0 ]; then
-    echo "podman.sh: installing ${missing[*]}" >&2
-    apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+    echo "podman.sh: installing ${missing[*]} (apt-get)" >&2
+    apt-get update -q >/tmp/podman-apt.log 2>&1 \
+      || { echo "podman.sh: apt-get update failed: $(tail -n 1 /tmp/podman-apt.log)" >&2; return 1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >>/tmp/podman-apt.log 2>&1 \
+      || { echo "podman.sh: apt-get install ${missing[*]} failed: $(tail -n 1 /tmp/podman-apt.log)" >&2; return 1; }
   fi
 
   local nofile
@@ -89,22 +103,54 @@ CONF
       - "$base_image" >/dev/null
     rm -rf "$rootfs"
   fi
+  ipython_podman_selfcheck "$base_image"
+}
+
+# Prints one line naming what is missing and returns 1, or returns 0.
+ipython_podman_selfcheck() {
+  local base_image=$1 tool
+  for tool in podman runc iptables curl; do
+    command -v "$tool" >/dev/null || { echo "podman.sh: self-check: $tool is missing (apt-get install $tool)" >&2; return 1; }
+  done
+  for tool in netavark aardvark-dns; do
+    [ -x "/usr/lib/podman/$tool" ] || command -v "$tool" >/dev/null \
+      || { echo "podman.sh: self-check: $tool is missing (apt-get install $tool)" >&2; return 1; }
+  done
+  local tag="ipython-selfcheck-$$" errors
+  errors=$(mktemp)
+  # shellcheck disable=SC2064 # expand now: the names are fixed
+  trap "podman rm -f -t 0 $tag-target >/dev/null 2>&1; podman network rm -f $tag >/dev/null 2>&1; rm -f $errors" RETURN
+  podman network create "$tag" >/dev/null 2>"$errors" \
+    || { echo "podman.sh: self-check: cannot create a network: $(tail -n 1 "$errors")" >&2; return 1; }
+  podman run -d --name "$tag-target" --network "$tag" --network-alias selfcheck-target "$base_image" sleep 120 >/dev/null 2>"$errors" \
+    || { echo "podman.sh: self-check: cannot start a container on a network (netavark, iptables, runc): $(tail -n 1 "$errors")" >&2; return 1; }
+  podman run --rm --network "$tag" "$base_image" python3 -c "import socket; socket.gethostbyname('selfcheck-target')" >/dev/null 2>"$errors" \
+    || { echo "podman.sh: self-check: a network alias does not resolve (aardvark-dns): $(tail -n 1 "$errors")" >&2; return 1; }
+  echo "podman.sh: self-check passed: a network, a container on it, its alias resolved" >&2
 }
 
 PODMAN_SOCKET=${PODMAN_SOCKET:-/run/ipython-podman/podman.sock}
 BASE_IMAGE=${BASE_IMAGE:-localhost/bookworm-python:latest}
 BASE_IMAGE_RECIPE=2
 
+if [ "${1:-}" = "--selfcheck" ]; then
+  # Only the check of an engine set up earlier (or not at all: it names the first missing piece).
+  set -uo pipefail
+  ipython_podman_selfcheck "$BASE_IMAGE"
+  exit $?
+fi
 if [ "${1:-}" = "--setup" ]; then
   # The work, in its own process: `set -e` holds there (in a function tested by `if` or `||`
   # bash would ignore it).
   set -euo pipefail
   ipython_podman_setup "$PODMAN_SOCKET" "$BASE_IMAGE" "$BASE_IMAGE_RECIPE"
+  echo "export DOCKER_HOST=unix://$PODMAN_SOCKET"
+  echo "export BASE_IMAGE=$BASE_IMAGE"
   exit 0
 fi
 
-unset -f ipython_podman_setup
-if PODMAN_SOCKET="$PODMAN_SOCKET" BASE_IMAGE="$BASE_IMAGE" bash "${BASH_SOURCE[0]}" --setup; then
+unset -f ipython_podman_setup ipython_podman_selfcheck
+if PODMAN_SOCKET="$PODMAN_SOCKET" BASE_IMAGE="$BASE_IMAGE" bash "${BASH_SOURCE[0]}" --setup >/dev/null; then
   export DOCKER_HOST="unix://$PODMAN_SOCKET"
   export BASE_IMAGE
 else
