@@ -85,11 +85,15 @@ def start(
         detach=True,
         **options,
     )
-    if network is not None and aliases:
-        # create() joined the network without aliases; join again with them (Docker and Podman).
-        network.disconnect(container)
-        network.connect(container, aliases=list(aliases))
-    container.start()
+    try:
+        if network is not None and aliases:
+            # create() joined the network without aliases; join again with them (Docker and Podman).
+            network.disconnect(container)
+            network.connect(container, aliases=list(aliases))
+        container.start()
+    except Exception:
+        container.remove(force=True)  # a container that cannot start is not left "Created"
+        raise
     host_port = None
     if publish_viewer:
         container.reload()
