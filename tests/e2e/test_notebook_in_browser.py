@@ -1,14 +1,17 @@
 """A person with a browser: log in with the password `local up` printed, open the repository's
 notebook, run its cells on the engines and read the engine ids off the page.
 
-Debian's chromium (installed by tests/run.sh), driven by Playwright; no browser is downloaded.
+The chromium is $CHROMIUM (the users' CI sets it to Playwright's chromium), else `chromium` on
+PATH (Debian's, installed by tests/run.sh as root), driven by Playwright; no browser is downloaded.
 The screenshot of the run notebook is the README's picture (docs/notebook.png).
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import re
+import shutil
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,7 +24,6 @@ from .deployment import NOTEBOOK, engine_ids
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run",
@@ -30,10 +32,23 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "notebook.png"
 TIMEOUT_MS = 90_000
 
 
+def chromium_executable() -> str:
+    """$CHROMIUM, else `chromium` on PATH; else the test fails with one line saying what to do."""
+    found = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if not found:
+        pytest.fail(
+            "no chromium: install Debian's chromium (apt-get install chromium) "
+            "or set CHROMIUM to a chromium executable",
+            pytrace=False,
+        )
+    return found
+
+
 @pytest.fixture(scope="module")
 def browser():
+    executable = chromium_executable()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
 
