@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from . import engine, images, labels
 from .errors import LocalRunError, UsageError
 from .plan import Plan, engines_of, make_plan
 from .pods import ContainerPlan, PodPlan, check_non_root
+from .report import Reporter, elapsed, plural
 from .services import Route
 from .state import State, locked_state
 from .synth import SynthApp, read_app, synthesize
@@ -102,7 +103,7 @@ def assign_ports(client, plan: Plan, state: State, requested: int | None) -> lis
 
 
 class Applier:
-    def __init__(self, client, plan: Plan, image_ids: Mapping[str, str], say: Callable[[str], None]):
+    def __init__(self, client, plan: Plan, image_ids: Mapping[str, str], say: Reporter):
         self.client = client
         self.plan = plan
         self.image_ids = image_ids
@@ -134,32 +135,45 @@ class Applier:
             if c.labels.get(labels.POD) not in wanted_pods
         ]
         if stale:
-            self.say(f"removing {len(stale)} container(s) the stacks no longer declare")
-            engine.remove_containers(stale)
-            for pod_name in {c.labels.get(labels.POD) for c in stale}:
-                self._remove_pod(pod_name)
+            doomed = plural(len(stale), "container")
+            with self.say.step(f"removing {doomed} the stacks no longer declare", still="removing",
+                               done=f"removed {doomed}"):
+                for container in stale:
+                    self.say.detail(f"removing container {container.name}")
+                engine.remove_containers(stale)
+                for pod_name in {c.labels.get(labels.POD) for c in stale}:
+                    self._remove_pod(pod_name)
         for namespace in sorted({pod.namespace for pod in self.plan.pods}):
             engine.ensure_network(self.client, namespace)
         to_start = [pod for pod in self.plan.pods if not self._pod_is_current(pod)]
         kept = sum(len(p.containers) for p in self.plan.pods if p not in to_start)
         count = sum(len(p.containers) for p in to_start)
-        if to_start:
-            self.say(f"starting {count} container(s) in {len(to_start)} pod(s)" + (f", keeping {kept}" if kept else ""))
-        for pod in to_start:
-            self._remove_pod(pod.name)
-            network = labels.network_name(pod.namespace)
-            for volume in pod.volumes:
-                engine.ensure_volume(self.client, volume, namespace=pod.namespace, pod=pod.name)
-            for init in pod.init_containers:
-                self.say(f"running init container {init.container} of {pod.name}")
-                engine.run_to_completion(self.client, init, network=network, fingerprint=self.fingerprint(init))
-            created = [
-                engine.create_container(self.client, c, network=network, fingerprint=self.fingerprint(c))
-                for c in pod.containers
-            ]
-            for container in created:
-                engine.start(container)
+        if not to_start:
+            return count, kept
+        containers = plural(count, "container")
+        keeping = f", keeping {kept}" if kept else ""
+        with self.say.step(f"starting {containers} in {plural(len(to_start), 'pod')}{keeping}",
+                           still="starting containers", done=f"started {containers}") as step:
+            for pod in to_start:
+                step.status = f"pod {pod.name}"
+                self._start_pod(pod)
         return count, kept
+
+    def _start_pod(self, pod: PodPlan) -> None:
+        self._remove_pod(pod.name)
+        network = labels.network_name(pod.namespace)
+        for volume in pod.volumes:
+            engine.ensure_volume(self.client, volume, namespace=pod.namespace, pod=pod.name)
+        for init in pod.init_containers:
+            self.say(f"running init container {init.container} of {pod.name}")
+            engine.run_to_completion(self.client, init, network=network, fingerprint=self.fingerprint(init))
+        created = [
+            engine.create_container(self.client, c, network=network, fingerprint=self.fingerprint(c))
+            for c in pod.containers
+        ]
+        for container in created:
+            engine.start(container)
+        self.say.detail(f"started pod {pod.name}: {', '.join(c.name for c in created)}")
 
 
 def _viewer(route: Route, container: ContainerPlan, plan: Plan) -> Viewer:
@@ -189,42 +203,52 @@ def _check_running(client, plan: Plan) -> None:
 
 
 def wait_for_viewers(client, plan: Plan, published: list[tuple[Route, ContainerPlan]], *, timeout: float,
-                     say: Callable[[str], None]) -> list[Viewer]:
+                     say: Reporter) -> list[Viewer]:
     viewers = [_viewer(route, container, plan) for route, container in published]
     deadline = time.monotonic() + timeout
     for (route, container), viewer in zip(published, viewers):
         port = container.published[route.container_port]
         probe = f"http://127.0.0.1:{port}{container.readiness_path or '/'}"
-        say(f"waiting for the viewer at {viewer.url} ({probe} answering)")
-        while True:
-            try:
-                if requests.get(probe, timeout=3, allow_redirects=False).status_code < 400:
-                    break
-            except requests.RequestException:
-                pass
-            _check_running(client, plan)
-            if time.monotonic() > deadline:
-                log = engine.logs_tail(engine.get_container(client, container.name))
-                raise LocalRunError(
-                    f"the viewer {container.name} did not answer {probe} within {timeout:.0f} s; its log ends with:\n{log}"
-                )
-            time.sleep(READY_POLL_SECONDS)
+        with say.step(f"waiting for the viewer at {viewer.url}", still="waiting for the viewer",
+                      done="the viewer answered"):
+            say.detail(f"polling {probe} every {READY_POLL_SECONDS:.0f} s until it answers (--timeout {timeout:.0f} s)")
+            while True:
+                try:
+                    if requests.get(probe, timeout=3, allow_redirects=False).status_code < 400:
+                        break
+                except requests.RequestException:
+                    pass
+                _check_running(client, plan)
+                if time.monotonic() > deadline:
+                    log = engine.logs_tail(engine.get_container(client, container.name))
+                    raise LocalRunError(
+                        f"the viewer {container.name} did not answer {probe} within {timeout:.0f} s "
+                        f"(--timeout); its log ends with:\n{log}"
+                    )
+                time.sleep(READY_POLL_SECONDS)
     _check_running(client, plan)
     return viewers
 
 
-def up(options: UpOptions, say: Callable[[str], None]) -> list[Viewer]:
+def _read_stacks(options: UpOptions, say: Reporter) -> SynthApp:
+    if options.from_dir is not None:
+        app = read_app(options.from_dir)
+        say(f"read {plural(len(app.stacks), 'stack')} from {options.from_dir}")
+        return app
+    with say.step("synthesizing the stacks (python infra/main.py)", still="synthesizing") as step:
+        app = synthesize(options.project, options.state_dir / "synth", options.environ)
+        step.done(f"synthesized {plural(len(app.stacks), 'stack')}")
+    say.detail(f"stacks: {', '.join(app.stacks)} (in {app.directory})")
+    return app
+
+
+def up(options: UpOptions, say: Reporter) -> list[Viewer]:
     started_at = time.monotonic()
     with locked_state(options.state_dir) as state:
-        if options.from_dir is not None:
-            say(f"reading the synthesized stacks in {options.from_dir}")
-            app: SynthApp = read_app(options.from_dir)
-        else:
-            say("synthesizing the stacks (python infra/main.py)")
-            app = synthesize(options.project, options.state_dir / "synth", options.environ)
+        app = _read_stacks(options, say)
         plan = make_plan(app, workspace=options.workspace, stacks=options.stacks, state=state, variables=options.environ)
-        plan.notes.print()
-        client = engine.connect()
+        plan.notes.report(say)
+        client = engine.connect(say)
         published = assign_ports(client, plan, state, options.port)
         state.save()  # generated values are kept even if what follows fails (as Terraform does)
         image_details = images.ensure_images(
@@ -237,7 +261,8 @@ def up(options: UpOptions, say: Callable[[str], None]) -> list[Viewer]:
         applier = Applier(client, plan, {ref: d[0] for ref, d in image_details.items()}, say)
         started, kept = applier.apply()
         if not started:
-            say(f"all {kept} container(s) are up to date")
+            say({0: "the stacks declare no container", 1: "the container is up to date"}.get(
+                kept, f"all {kept} containers are up to date"))
         for result in plan.stacks:
             state.set_applied(options.workspace, result.name, {
                 "objects": [o.to_state() for o in result.objects],
@@ -245,5 +270,5 @@ def up(options: UpOptions, say: Callable[[str], None]) -> list[Viewer]:
             })
         state.save()
         viewers = wait_for_viewers(client, plan, published, timeout=options.timeout, say=say)
-    say(f"up in {time.monotonic() - started_at:.0f} s")
+    say(f"up in {elapsed(time.monotonic() - started_at)}")
     return viewers

@@ -7,6 +7,9 @@ containers, wired as the Terraform declares (see docs/local-run.md).
 
 Exit status: 0 done, 1 it did not work (engine, image, a container that never became
 ready), 2 bad input (options or stack parameters; nothing was created).
+
+Output: progress on stderr, one ``local: ...`` line per step with its elapsed time (see
+report.py; ``--verbose`` adds the details), the result on stdout (``--json``: JSON only).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import time
 from pathlib import Path
 
 from .errors import LocalRunError, UsageError
+from .report import Reporter, engine_failure
 
 WORKSPACE_PATTERN = re.compile(r"[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?")
 DEFAULT_TIMEOUT_SECONDS = 300.0
@@ -74,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="local", description="Run this project's cdktf stacks on a local Docker or Podman engine.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="{up,down,status}")
 
+    def verbose(sub: argparse.ArgumentParser, what: str) -> None:
+        sub.add_argument("-v", "--verbose", action="store_true", help=f"also show {what}")
+
     def common(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--workspace", type=_workspace, default="default",
                          help="Terraform workspace: an independent set of state and containers (default: default)")
@@ -94,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"seconds to wait for the viewer (default: {DEFAULT_TIMEOUT_SECONDS:.0f})")
     up.add_argument("--json", action="store_true",
                     help='print only {"url": ..., "password": ..., "engines": N} (a list if several viewers)')
+    verbose(up, "each ignored setting with its reason, the image build's log and each pod started")
 
     down = commands.add_parser("down", help="remove the workspace's containers, volumes and unused networks")
     common(down)
@@ -101,16 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     down.add_argument("--keep-volumes", action="store_true", help="keep the workspace volumes (PersistentVolumeClaims)")
     down.add_argument("--forget", action="store_true",
                       help="also forget the generated values (password, key, labels) of the state")
+    verbose(down, "each container, volume and network removed")
 
     status = commands.add_parser("status", help="show what runs")
     status.add_argument("--workspace", type=_workspace, default=None, help="only this workspace")
     status.add_argument("--state-dir", type=Path, default=None)
     status.add_argument("--json", action="store_true", help="print the report as JSON")
+    verbose(status, "each container's pod and image")
     return parser
-
-
-def _say(message: str) -> None:
-    print(f"local: {message}", file=sys.stderr, flush=True)
 
 
 def _print_viewers(viewers, as_json: bool) -> None:
@@ -126,8 +132,9 @@ def _print_viewers(viewers, as_json: bool) -> None:
         print(f"engines:  {viewer.engines}")
 
 
-def run(argv: list[str]) -> int:
+def run(argv: list[str], say: Reporter) -> int:
     args = build_parser().parse_args(argv)
+    say.verbose = args.verbose
     project = project_root()
     state_dir = (args.state_dir or project / ".localrun").resolve()
     if args.command == "up":
@@ -138,27 +145,34 @@ def run(argv: list[str]) -> int:
             from_dir=args.from_dir, port=args.port, rebuild=args.build, allow_build=not args.no_build,
             timeout=args.timeout, environ=dict(os.environ),
         )
-        _print_viewers(up(options, _say), args.json)
+        _print_viewers(up(options, say), args.json)
     elif args.command == "down":
         from .teardown import DownOptions, down
 
         down(DownOptions(state_dir=state_dir, workspace=args.workspace, stacks=args.stacks,
-                         keep_volumes=args.keep_volumes, forget=args.forget), _say)
+                         keep_volumes=args.keep_volumes, forget=args.forget), say)
     else:
         from .status import collect, render
 
-        report = collect(state_dir, args.workspace)
-        print(json.dumps(report, indent=1) if args.json else render(report))
+        report = collect(state_dir, args.workspace, say)
+        print(json.dumps(report, indent=1) if args.json else render(report, args.verbose))
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
+    say = Reporter()
     try:
-        return run(sys.argv[1:] if argv is None else argv)
+        return run(sys.argv[1:] if argv is None else argv, say)
     except LocalRunError as error:
-        print(f"local: error: {error}", file=sys.stderr)
+        say.error(str(error))
         return error.exit_status
     except KeyboardInterrupt:
-        print(f"local: interrupted after {time.monotonic() - started:.0f} s; `local down` removes what was made", file=sys.stderr)
+        say(f"interrupted after {time.monotonic() - started:.0f} s; `local down` removes what was made")
         return 130
+    except Exception as error:  # noqa: BLE001 - only the engine's failures are put in words; others are bugs
+        message = engine_failure(error)
+        if message is None:
+            raise
+        say.error(message)
+        return 1

@@ -12,17 +12,22 @@ from __future__ import annotations
 import glob
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import docker
+import docker.errors
+import requests
 
 from . import engine
 from .errors import LocalRunError
+from .image_build import ImageBuildError, build_image
+from .report import Reporter, engine_failure
 
 HOST_CA_CERTIFICATES = "/usr/local/share/ca-certificates/*.crt"
 #: The build's step lines (Docker: "Step 3/20 : RUN ...", Podman: "STEP 3/20: RUN ..."): the
-#: progress shown; the whole log's tail is in the error when the build fails.
-BUILD_STEP = re.compile(r"^(STEP|Step) [0-9]+/[0-9]+")
+#: heartbeat names the current step; --verbose shows every log line; the log's tail is in the
+#: error when the build fails.
+BUILD_STEP = re.compile(r"^(?:STEP|Step) ([0-9]+/[0-9]+)")
 
 
 def host_ca_certificates() -> list[str]:
@@ -35,7 +40,7 @@ def ensure_images(
     *,
     rebuild: bool,
     allow_build: bool,
-    say: Callable[[str], None],
+    say: Reporter,
 ) -> dict[str, tuple[str, str | None]]:
     """reference -> (image id, image user) for every image, building what is missing."""
     found: dict[str, tuple[str, str | None]] = {}
@@ -44,27 +49,51 @@ def ensure_images(
         if details is None:
             if not allow_build:
                 raise LocalRunError(f"image {reference} is not in the engine and --no-build was given")
-            say(f"building image {reference} from image/ (missing{' or --build' if rebuild else ''}; minutes the first time)")
-            from .image_build import ImageBuildError, build_image
-
-            base_image = os.environ.get("BASE_IMAGE") or None
-
-            def progress(line: str) -> None:
-                if BUILD_STEP.match(line):
-                    say(f"  {line[:150]}")
-
-            try:
-                build_image(
-                    client,
-                    reference,
-                    base_image=base_image,
-                    extra_ca_certs=tuple(host_ca_certificates()),
-                    progress=progress,
-                )
-            except (ImageBuildError, ValueError) as error:
-                raise LocalRunError(f"cannot build {reference}: {error}") from None
-            details = engine.image_details(client, reference)
-            if details is None:
-                raise LocalRunError(f"building {reference} finished but the engine has no such image")
+            details = _build(client, reference, rebuild=rebuild, say=say)
+        else:
+            say.detail(f"image {reference} is in the engine ({details[0].removeprefix('sha256:')[:12]})")
         found[reference] = details
     return found
+
+
+def _build(client: docker.DockerClient, reference: str, *, rebuild: bool, say: Reporter) -> tuple[str, str | None]:
+    why = "--build" if rebuild else "missing; minutes the first time"
+    with say.step(f"building image {reference} from image/ ({why})", still="building the image",
+                  done=f"built image {reference}") as step:
+
+        def progress(line: str) -> None:
+            step_line = BUILD_STEP.match(line)
+            if step_line:
+                step.status = f"step {step_line.group(1)}"
+            say.detail(f"| {line}")
+
+        try:
+            build_image(
+                client,
+                reference,
+                base_image=os.environ.get("BASE_IMAGE") or None,
+                extra_ca_certs=tuple(host_ca_certificates()),
+                progress=progress,
+            )
+        except ImageBuildError as error:
+            raise LocalRunError(f"cannot build {reference}: {_build_failure(error, reference)}") from None
+        except ValueError as error:
+            raise LocalRunError(f"cannot build {reference}: {error}") from None
+    details = engine.image_details(client, reference)
+    if details is None:
+        raise LocalRunError(f"building {reference} finished but the engine has no such image")
+    return details
+
+
+def _build_failure(error: ImageBuildError, reference: str) -> str:
+    """The build's failure in words, with the log's tail; when the engine broke the build off
+    or ended it without a word, that is said instead of the HTTP library's exception text."""
+    cause = error.__cause__
+    if isinstance(cause, docker.errors.ImageNotFound):
+        words = f"the build ended without an error but the engine has no image {reference}"
+    elif isinstance(cause, (requests.ConnectionError, requests.Timeout)):
+        words = engine_failure(cause)
+    else:
+        return str(error).removeprefix(f"building {reference} failed: ")
+    tail = "\n".join(f"  | {line}" for line in error.log_tail)
+    return f"{words}; the build's log ends with:\n{tail}" if tail else str(words)

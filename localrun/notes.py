@@ -1,15 +1,16 @@
-"""What the local run deliberately leaves out, collected during a run and printed once.
+"""What the local run deliberately leaves out, collected during a run and reported once.
 
 WHY: a preview that silently drops a NetworkPolicy or a liveness probe misleads; one that
 prints the same warning for every engine drowns the useful lines. Each note is a subject (a
-resource type or a field) with its reason, counted, and printed once at the end of planning.
+resource type or a field) with its reason, counted. ``local up`` prints one summary line
+(how many kinds of settings it ignores); ``--verbose`` adds one line per kind with its reason.
 """
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
-from typing import TextIO
+
+from .report import Reporter, plural
 
 
 class Notes:
@@ -21,14 +22,33 @@ class Notes:
         self._reasons.setdefault(subject, reason)
         self._counts[subject] += 1
 
-    def lines(self) -> list[str]:
+    def __len__(self) -> int:
+        """The number of kinds of settings ignored (not of their occurrences)."""
+        return len(self._reasons)
+
+    def details(self) -> list[str]:
+        """One line per kind: ``subject (xN): reason``, sorted by subject."""
         out = []
         for subject in sorted(self._reasons):
             count = self._counts[subject]
             times = f" (x{count})" if count > 1 else ""
-            out.append(f"ignored locally: {subject}{times}: {self._reasons[subject]}")
+            out.append(f"{subject}{times}: {self._reasons[subject]}")
         return out
 
-    def print(self, stream: TextIO = sys.stderr) -> None:
-        for line in self.lines():
-            print(line, file=stream)
+    def lines(self) -> list[str]:
+        return [f"ignored locally: {detail}" for detail in self.details()]
+
+    def summary(self, verbose: bool) -> str | None:
+        """The one line of ``local up``, or None when nothing is ignored."""
+        if not self._reasons:
+            return None
+        kinds = plural(len(self._reasons), "kind")
+        return f"ignored locally: {kinds} of settings" + (":" if verbose else " (--verbose lists them)")
+
+    def report(self, reporter: Reporter) -> None:
+        summary = self.summary(reporter.verbose)
+        if summary is None:
+            return
+        reporter.say(summary)
+        for detail in self.details():
+            reporter.detail(detail)

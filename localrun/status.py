@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from . import engine, labels
+from .report import Reporter
 from .state import locked_state
 
 
-def collect(state_dir: Path, workspace: str | None) -> dict[str, Any]:
+def collect(state_dir: Path, workspace: str | None, say: Reporter | None = None) -> dict[str, Any]:
     with locked_state(state_dir) as state:
-        client = engine.connect()
+        client = engine.connect(say)
         report: dict[str, Any] = defaultdict(lambda: {"stacks": [], "containers": [], "urls": []})
         for ws, stack, applied in state.applied_stacks():
             if workspace is None or ws == workspace:
@@ -41,7 +42,8 @@ def collect(state_dir: Path, workspace: str | None) -> dict[str, Any]:
         return {"workspaces": dict(sorted(report.items()))}
 
 
-def render(report: dict[str, Any]) -> str:
+def render(report: dict[str, Any], verbose: bool = False) -> str:
+    """One line per workspace, container and viewer; ``verbose`` adds each container's pod and image."""
     if not report["workspaces"]:
         return "nothing is up"
     lines = []
@@ -49,7 +51,8 @@ def render(report: dict[str, Any]) -> str:
         stacks = ", ".join(entry["stacks"]) or "no stack applied"
         lines.append(f"workspace {ws}: {stacks}")
         for container in entry["containers"]:
-            lines.append(f"  {container['status']:<10} {container['name']}  ({container['stack']})")
+            more = f", pod {container['pod']}, image {container['image']}" if verbose else ""
+            lines.append(f"  {container['status']:<10} {container['name']}  ({container['stack']}{more})")
         for url in entry["urls"]:
             lines.append(f"  viewer     {url}")
     return "\n".join(lines)

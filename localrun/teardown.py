@@ -9,12 +9,12 @@ next ``up`` gets the same password, key and labels) unless ``--forget``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import engine, labels
 from .errors import UsageError
+from .report import Reporter, plural
 from .state import locked_state
 
 
@@ -27,9 +27,9 @@ class DownOptions:
     forget: bool
 
 
-def down(options: DownOptions, say: Callable[[str], None]) -> dict[str, int]:
+def down(options: DownOptions, say: Reporter) -> dict[str, int]:
     with locked_state(options.state_dir) as state:
-        client = engine.connect()
+        client = engine.connect(say)
         everything = engine.containers(client, workspace=options.workspace)
         if options.stacks:
             known = {c.labels.get(labels.STACK) for c in everything}
@@ -43,20 +43,30 @@ def down(options: DownOptions, say: Callable[[str], None]) -> dict[str, int]:
         stacks = options.stacks or sorted({c.labels.get(labels.STACK) for c in everything if c.labels.get(labels.STACK)}
                                           | set(state.data["workspaces"].get(options.workspace, {}).get("stacks", {})))
         doomed = [c for c in everything if c.labels.get(labels.STACK) in stacks]
-        say(f"removing {len(doomed)} container(s) of workspace {options.workspace}")
-        engine.remove_containers(doomed)
-        volumes = [
-            v for v in engine.volumes(client, workspace=options.workspace)
-            if v.attrs.get("Labels", {}).get(labels.STACK) in stacks
-            and (v.attrs.get("Labels", {}).get(labels.KIND) == labels.EMPTY_DIR or not options.keep_volumes)
-        ]
-        engine.remove_volumes(client, (v.name for v in volumes))
-        networks = engine.remove_unused_networks(client)
-        for stack in stacks:
-            state.set_applied(options.workspace, stack, None)
-        if options.forget:
-            state.forget(options.workspace, options.stacks)
-        state.save()
-    kept = " (workspace volumes kept)" if options.keep_volumes else ""
-    say(f"removed {len(doomed)} container(s), {len(volumes)} volume(s), {len(networks)} network(s){kept}")
+        with say.step(f"removing {plural(len(doomed), 'container')} of workspace {options.workspace}",
+                      still="removing") as step:
+            for container in doomed:
+                say.detail(f"removing container {container.name}")
+            engine.remove_containers(doomed)
+            volumes = [
+                v for v in engine.volumes(client, workspace=options.workspace)
+                if v.attrs.get("Labels", {}).get(labels.STACK) in stacks
+                and (v.attrs.get("Labels", {}).get(labels.KIND) == labels.EMPTY_DIR or not options.keep_volumes)
+            ]
+            for volume in volumes:
+                say.detail(f"removing volume {volume.name}")
+            engine.remove_volumes(client, (v.name for v in volumes))
+            networks = engine.remove_unused_networks(client)
+            for network in networks:
+                say.detail(f"removed network {network} (no container uses it)")
+            for stack in stacks:
+                state.set_applied(options.workspace, stack, None)
+            if options.forget:
+                state.forget(options.workspace, options.stacks)
+                say.detail("forgot the generated values (password, key, labels)")
+            state.save()
+            kept = " (workspace volumes kept)" if options.keep_volumes else ""
+            removed = ", ".join((plural(len(doomed), "container"), plural(len(volumes), "volume"),
+                                 plural(len(networks), "network")))
+            step.done(f"removed {removed}{kept}")
     return {"containers": len(doomed), "volumes": len(volumes), "networks": len(networks)}
