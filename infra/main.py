@@ -9,7 +9,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 from infra.node_runtime import use_pinned_node  # noqa: E402
 
-use_pinned_node()  # before cdktf is imported: jsii starts node from PATH
+use_pinned_node()  # before cdktf is imported: jsii starts its node process then
 
 from infra.app import main  # noqa: E402
 

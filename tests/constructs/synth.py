@@ -7,10 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from infra.node_runtime import pinned_node_bin
+from infra.node_runtime import use_pinned_node
 
 REPO = Path(__file__).resolve().parents[2]
-NODE_BIN = pinned_node_bin() or Path("/nonexistent")  # the Pipfile's Node.js (infra/node_runtime.py)
 STACKS = ("cluster-stack", "viewer-stack")
 
 #: The parameters of the golden files and of most stack tests: everything given.
@@ -77,7 +76,7 @@ def clean_env(**extra: str) -> dict[str, str]:
             "CHECKPOINT_DISABLE", "CDKTF_DISABLE_PLUGIN_CACHE_ENV", "DISABLE_VERSION_CHECK",
             "TF_CLI_CONFIG_FILE", "JSII_NODE", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
     env = {key: os.environ[key] for key in keep if key in os.environ}
-    env["PATH"] = f"{NODE_BIN}{os.pathsep}{env.get('PATH', '')}"
+    use_pinned_node(env)  # jsii's node: the Pipfile's (npm and npx are the venv's, on PATH)
     env["JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION"] = "1"
     env.update(extra)
     return env
