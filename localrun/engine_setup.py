@@ -150,11 +150,10 @@ def find_engine(environ: Mapping[str, str], say: Callable[[str], None], *, set_u
         if reason is not None:
             raise LocalRunError(f"Podman was set up but its socket {PROJECT_PODMAN_SOCKET} does not answer: {reason}")
         return Engine(f"unix://{PROJECT_PODMAN_SOCKET}", "Podman set up by .ci/podman.sh")
-    advice = ("as root on Debian, `local up` and `pipenv run test` set Podman up themselves"
-              if set_up else "run as root to let the project set Podman up")
     raise LocalRunError(
         "no container engine answers (" + "; ".join(tried) + "): install Docker or Podman and start its API "
-        "service (rootless Podman: `systemctl --user enable --now podman.socket`), or set DOCKER_HOST; " + advice
+        "service (rootless Podman: `systemctl --user enable --now podman.socket`), or set DOCKER_HOST; "
+        "as root on Debian, `local up` and `pipenv run test` set Podman up themselves"
     )
 
 

@@ -3,8 +3,9 @@
 WHY build rather than pull: no registry holds this project's image before it is released, and
 the contract says every role runs the one image of image/, under whatever name the stack
 declares (``IPYTHON_IMAGE``). The build trusts the host's extra CA certificates (a
-TLS-inspecting proxy in front of PyPI) and uses BASE_IMAGE when it is set, as
-``localrun.image_build`` documents.
+TLS-inspecting proxy in front of PyPI) and uses BASE_IMAGE when it is set, else the base image
+.ci/podman.sh made when the engine holds it (no registry to pull from), else the Dockerfile's
+default; ``localrun.image_build`` documents the build.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import docker
 import docker.errors
 import requests
 
-from . import engine
+from . import engine, engine_setup
 from .errors import LocalRunError
 from .image_build import ImageBuildError, build_image
 from .report import Reporter, engine_failure
@@ -71,7 +72,7 @@ def _build(client: docker.DockerClient, reference: str, *, rebuild: bool, say: R
             build_image(
                 client,
                 reference,
-                base_image=os.environ.get("BASE_IMAGE") or None,
+                base_image=os.environ.get("BASE_IMAGE") or engine_setup.project_base_image(client),
                 extra_ca_certs=tuple(host_ca_certificates()),
                 progress=progress,
             )

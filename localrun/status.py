@@ -18,7 +18,7 @@ from .state import locked_state
 
 def collect(state_dir: Path, workspace: str | None, say: Reporter | None = None) -> dict[str, Any]:
     with locked_state(state_dir) as state:
-        client = engine.connect(say)
+        client = engine.connect(say, set_up=False)  # nothing to list or remove where no engine ever ran
         report: dict[str, Any] = defaultdict(lambda: {"stacks": [], "containers": [], "urls": []})
         for ws, stack, applied in state.applied_stacks():
             if workspace is None or ws == workspace:

@@ -29,7 +29,7 @@ class DownOptions:
 
 def down(options: DownOptions, say: Reporter) -> dict[str, int]:
     with locked_state(options.state_dir) as state:
-        client = engine.connect(say)
+        client = engine.connect(say, set_up=False)  # nothing to list or remove where no engine ever ran
         everything = engine.containers(client, workspace=options.workspace)
         if options.stacks:
             known = {c.labels.get(labels.STACK) for c in everything}

@@ -98,8 +98,8 @@ def test_an_engine_that_does_not_answer_is_named(local, given_outdir):
                    DOCKER_HOST="unix:///nonexistent/docker.sock")
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
-        "local: error: no container engine answers at unix:///nonexistent/docker.sock (DockerException); "
-        "start Docker, or Podman with `source .ci/podman.sh`, or set DOCKER_HOST"
+        "local: error: no container engine answers at DOCKER_HOST=unix:///nonexistent/docker.sock: no such socket; "
+        "start it, or unset DOCKER_HOST to use the default socket"
     )
 
 

@@ -105,7 +105,7 @@ def test_nothing_answers_is_one_line_saying_what_to_install(tmp_path):
     assert message == (
         f"no container engine answers ({tmp_path}/docker.sock: no such socket; {tmp_path}/podman.sock: no such socket): "
         "install Docker or Podman and start its API service (rootless Podman: `systemctl --user enable --now "
-        "podman.socket`), or set DOCKER_HOST; run as root to let the project set Podman up"
+        "podman.socket`), or set DOCKER_HOST; as root on Debian, `local up` and `pipenv run test` set Podman up themselves"
     )
 
 
