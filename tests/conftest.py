@@ -1,10 +1,12 @@
 """Session-wide guard: the tests leave nothing behind in the container engine.
 
-At the start of a session the engine's labelled objects (the local runner's
-``io.ipython-k8s.local`` and the container tests' ``io.ipython-k8s.test``) are noted; at the
-end, every labelled container, volume and network that was not there before is removed, named,
-and fails the session. So a test that leaks fails the run that leaked (not a later one), and
-the next run starts clean, also when this one failed. Images are not checked: the built image
+At the start of a session the engine's test objects are noted: the container tests'
+(label ``io.ipython-k8s.test``) and the local runner's (``io.ipython-k8s.local``) of any
+workspace but ``default``, which is the user's own (`pipenv run local up`) and which no test
+uses. At the end, every such container, volume and network that was not there before is
+removed, named, and fails the session. So a test that leaks fails the run that leaked (not a
+later one), and the next run starts clean, also when this one failed. A local-run network
+still used by a container (the user's) is left alone. Images are not checked: the built image
 is the layer cache every run reuses.
 
 It needs an engine only when DOCKER_HOST names one that answers (tests/run.sh sets it); a run
@@ -17,9 +19,11 @@ import os
 
 import pytest
 
+from localrun import labels as local_labels
 from localrun.engine_setup import ping
 
-LABELS = ("io.ipython-k8s.local", "io.ipython-k8s.test")
+TEST_LABEL = "io.ipython-k8s.test"
+USERS_WORKSPACE = "default"
 _KEY = pytest.StashKey[dict]()
 
 
@@ -32,24 +36,30 @@ def _client():
     return docker.DockerClient(base_url=host, timeout=120)
 
 
-def _labelled(client) -> dict[str, dict[str, object]]:
-    """kind -> {name: object} of every object carrying one of LABELS."""
-    found: dict[str, dict[str, object]] = {"container": {}, "volume": {}, "network": {}}
-    for label in LABELS:
-        for container in client.containers.list(all=True, filters={"label": label}):
-            found["container"][container.name] = container
-        for volume in client.volumes.list(filters={"label": label}):
-            if label in (volume.attrs.get("Labels") or {}):  # Podman 4.3 may ignore a volume label filter
-                found["volume"][volume.name] = volume
-        for network in client.networks.list(filters={"label": label}):
-            found["network"][network.name] = network
-    return found
+def _test_objects(client) -> dict[str, dict[str, object]]:
+    """kind -> {name: object} of the objects tests make (see the module's docstring)."""
+    def ours(labels: dict | None) -> bool:
+        labels = labels or {}
+        if TEST_LABEL in labels:
+            return True
+        return labels.get(local_labels.MARKER) == "true" and labels.get(local_labels.WORKSPACE) != USERS_WORKSPACE
+
+    def listed(collection) -> dict[str, object]:
+        found = {}
+        for label in (TEST_LABEL, local_labels.MARKER):
+            for obj in collection.list(**({"all": True} if collection is client.containers else {}),
+                                       filters={"label": label}):
+                if ours(obj.attrs.get("Labels") or obj.attrs.get("Config", {}).get("Labels")):
+                    found[obj.name] = obj
+        return found
+
+    return {"container": listed(client.containers), "volume": listed(client.volumes), "network": listed(client.networks)}
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     client = _client()
     if client is not None:
-        session.stash[_KEY] = {"client": client, "before": {k: set(v) for k, v in _labelled(client).items()}}
+        session.stash[_KEY] = {"client": client, "before": {k: set(v) for k, v in _test_objects(client).items()}}
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -58,13 +68,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     client = noted["client"]
     left = {kind: {name: obj for name, obj in objects.items() if name not in noted["before"][kind]}
-            for kind, objects in _labelled(client).items()}
+            for kind, objects in _test_objects(client).items()}
     for kind in ("container", "volume", "network"):  # containers first: they hold the others
-        for obj in left[kind].values():
+        for name, obj in list(left[kind].items()):
             try:
                 obj.remove(force=True) if kind != "network" else obj.remove()
-            except Exception:  # noqa: BLE001 - removed meanwhile; the report below still names it
-                pass
+            except Exception:  # noqa: BLE001 - removed meanwhile, or a network a user's container uses
+                if kind == "network":
+                    del left[kind][name]
     names = [f"{kind} {name}" for kind in left for name in sorted(left[kind])]
     if names:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
