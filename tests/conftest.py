@@ -10,7 +10,9 @@ still used by a container (the user's) is left alone. Images are not checked: th
 is the layer cache every run reuses.
 
 It needs an engine only when DOCKER_HOST names one that answers (tests/run.sh sets it); a run
-of the engine-free tests (``-m "not container"``) does not touch any engine.
+of the engine-free tests (``-m "not container"``) does not touch any engine. Several sessions
+sharing one engine at once (developers running parts of the suite side by side) set
+IPYTHON_TESTS_SHARED_ENGINE=1: the guard cannot tell their objects apart and stays off.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def _test_objects(client) -> dict[str, dict[str, object]]:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    client = _client()
+    client = None if os.environ.get("IPYTHON_TESTS_SHARED_ENGINE") else _client()
     if client is not None:
         session.stash[_KEY] = {"client": client, "before": {k: set(v) for k, v in _test_objects(client).items()}}
 
