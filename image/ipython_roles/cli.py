@@ -18,8 +18,10 @@ Viewer and engine then populate an empty workspace from IPYTHON_NOTEBOOK_REPOSIT
 every role writes what it needs (connection files, key file, viewer config) under HOME and
 logs the exact command it runs. Viewer and controller are exec'd (they become the container's
 main process); the engine runs under a supervisor (engine). The secret variables
-IPYTHON_USER_PASSWORD and IPYTHON_CLUSTER_KEY are removed from the environment of whatever is
-started: the password lives on only as a hash in the viewer's config, the key in 0600 files.
+IPYTHON_USER_PASSWORD and IPYTHON_CLUSTER_KEY are in no process's initial environment, PID 1
+included (secret_handoff: as PID 1 the entrypoint hands them over through a pipe and execs
+tini in front of itself), and they are removed from the environment of whatever is started:
+the password lives on only as a hash in the viewer's config, the key in 0600 files.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from .healthcheck import check
 from .logs import command_line, log
 from .requirements_install import InstallError, default_installer, install_requirements, with_workspace_packages
 from .runtime_paths import private_dir, runtime_dir, security_dir, workspace_packages_dir
+from .secret_handoff import hand_off, should_hand_off, take
 from .settings import SECRET_VARIABLES, Settings, load_settings, notebook_dir_from, workspace_seed_from
 from .shim_install import ensure_shim, install_shim
 from .viewer import viewer_command, write_viewer_config
@@ -259,11 +262,19 @@ def run_install_shim(arguments: Sequence[str]) -> int:
     return EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, entrypoint: str | None = None) -> int:
+    """``entrypoint``: the script to exec again when the secrets are handed off (see
+    secret_handoff); the running one by default."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    environ = os.environ
+    environ: Mapping[str, str] = os.environ
+    if should_hand_off(arguments, environ, SECRET_VARIABLES, os.getpid()):
+        try:
+            hand_off(arguments, environ, SECRET_VARIABLES, entrypoint or os.path.abspath(sys.argv[0]))
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr, flush=True)
+            return EXIT_BAD_CONFIGURATION
     if not arguments:
-        return run_role(environ)
+        return run_role(take(environ))
     command, rest = arguments[0], arguments[1:]
     if command == "assemble":
         return run_assemble(rest, environ)

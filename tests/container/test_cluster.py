@@ -104,3 +104,65 @@ def test_every_role_of_the_cluster_is_healthy(cluster):
             time.sleep(1)
         assert code == 0, f"{one.container.name}: {output}\n{one.logs()[-2000:]}"
         assert output.startswith("healthy: ")
+
+
+# Run in a kernel or an engine task: every place a process of the container can read that
+# holds one of the needles. The needles arrive reversed, so that the code (which a kernel keeps
+# in its history database) never holds them in plain text.
+SCAN_FOR_SECRETS = r'''
+import os, pathlib
+
+def scan_for_secrets(reversed_needles):
+    needles = {name: value[::-1].encode() for name, value in reversed_needles.items()}
+    found = set()
+    def look(data, where):
+        found.update(f"{name} in {where}" for name, needle in needles.items() if needle in data)
+    def read(path):
+        try:
+            with open(path, "rb") as handle:
+                return handle.read(1 << 22)
+        except OSError:
+            return b""
+    for proc in pathlib.Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        look(read(proc / "environ"), "environ of pid " + proc.name)
+        look(read(proc / "cmdline"), "cmdline of pid " + proc.name)
+        try:
+            targets = [os.readlink(fd) for fd in (proc / "fd").iterdir()]
+        except OSError:
+            targets = []
+        for target in targets:
+            if target.startswith("/") and os.path.isfile(target):
+                look(read(target), target)
+    for root in (os.path.expanduser("~"), "/tmp"):
+        for directory, _dirs, files in os.walk(root):
+            for name in files:
+                look(read(os.path.join(directory, name)), os.path.join(directory, name))
+    return sorted(found)
+'''
+
+
+def test_no_process_a_user_reaches_holds_the_password_and_only_connection_files_the_key(cluster):
+    """PID 1 (tini) included; the key is where the README says it must be, nowhere else."""
+    viewer, _started = cluster
+    needles = repr({"password": PASSWORD[::-1], "key": KEY[::-1]})
+    in_kernel = SCAN_FOR_SECRETS + f"print(json.dumps(scan_for_secrets({needles})))\n"
+    on_engines = (
+        "import ipyparallel as ipp\n"
+        f"scan = {SCAN_FOR_SECRETS!r}\n"
+        "def remote(needles, code=scan):\n"
+        "    namespace = {}\n"
+        "    exec(code, namespace)\n"
+        "    return namespace['scan_for_secrets'](needles)\n"
+        "client = ipp.Client()\n"
+        f"print(json.dumps(client[:].apply_sync(remote, {needles})))\n"
+    )
+    with JupyterClient(viewer.url, PASSWORD, timeout=60) as jupyter, jupyter.kernel() as kernel:
+        kernel_found = json.loads(kernel.run("import json\n" + in_kernel, timeout=120).stdout.strip().splitlines()[-1])
+        engines_found = json.loads(kernel.run("import json\n" + on_engines, timeout=300).stdout.strip().splitlines()[-1])
+    assert not [where for where in kernel_found if not where.startswith("key in ") or not where.endswith("/ipcontroller-client.json")], kernel_found
+    assert kernel_found, "the kernel's client connection file holds the key (the scan must find it)"
+    for found in engines_found:
+        assert not [where for where in found if not where.startswith("key in ") or not where.endswith("/ipcontroller-engine.json")], found
+        assert found, "the engine's connection file holds the key (the scan must find it)"

@@ -55,7 +55,7 @@ def exposed_ports(config: dict) -> set[int]:
 def test_ports_user_and_entrypoint(config):
     assert exposed_ports(config) == {8888, *range(10100, 10116)}
     assert config["User"] == "1000"
-    assert config["Entrypoint"] == ["tini", "--", "/opt/venv/bin/python", "/opt/ipython/entrypoint.py"]
+    assert config["Entrypoint"] == ["/opt/venv/bin/python", "/opt/ipython/entrypoint.py"]
 
 
 @pytest.mark.parametrize("command, expected", [

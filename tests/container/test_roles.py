@@ -84,6 +84,13 @@ def test_viewer_password_is_neither_logged_nor_in_the_environment_of_the_server(
     assert "IPYTHON_USER_PASSWORD" not in environ
 
 
+def test_pid_1_keeps_no_secret_in_its_environment(viewer):
+    """tini stays PID 1 for the container's life; /proc/1/environ is readable by every kernel."""
+    code, environ = viewer.exec(["python", "-c", "print(open('/proc/1/environ', 'rb').read().decode())"])
+    assert code == 0 and "IPYTHON_CONTAINER_TYPE=viewer" in environ, environ
+    assert "IPYTHON_USER_PASSWORD" not in environ and PASSWORD not in environ
+
+
 def test_kernel_has_the_scientific_base_and_the_ipython_parallel_alias(viewer):
     code = (
         "import numpy, scipy, scipy.linalg, pandas, sympy, matplotlib\n"

@@ -103,7 +103,7 @@ def s2i_viewer(docker_client, s2i_image):
 def test_built_image_runs_the_s2i_run_script_under_the_entrypoint(docker_client, s2i_image):
     config = docker_client.api.inspect_image(s2i_image)["Config"]
     assert config["Cmd"] == ["/bin/sh", "-c", "/usr/libexec/s2i/run"]
-    assert config["Entrypoint"] == ["tini", "--", "/opt/venv/bin/python", "/opt/ipython/entrypoint.py"]
+    assert config["Entrypoint"] == ["/opt/venv/bin/python", "/opt/ipython/entrypoint.py"]
 
 
 def test_notebook_is_in_the_workspace_and_the_requirement_imports(s2i_viewer):
