@@ -28,6 +28,11 @@ Variables (defaults in brackets):
                                  from IPYTHON_CLUSTER_KEY, see curve_keys); ``none``: plain TCP,
                                  messages only signed. Controller, engines and viewers of one
                                  cluster must agree.
+``IPYTHON_MAX_MESSAGE_MIB``      [64] the largest message part, in MiB (1-4096), any socket of the
+                                 controller accepts; a peer that sends a longer one is
+                                 disconnected before it is read (see message_limit). Raise it
+                                 when tasks send a larger single argument or result, with the
+                                 controller's memory limit (the controller role only).
 ``IPYTHON_CULL_IDLE_SECONDS``    [3600] the viewer shuts down kernels idle for this many seconds
                                  (checked every minute, or every timeout/2 if shorter); 0 never.
 ``IPYTHON_NOTEBOOK_REPOSITORY``  git ``URL[#ref]`` cloned into an empty workspace at the start
@@ -83,6 +88,7 @@ KNOWN_VARIABLES = (
     "IPYTHON_CONTROLLER_PORT",
     "IPYTHON_CLUSTER_ENCRYPTION",
     "IPYTHON_CULL_IDLE_SECONDS",
+    "IPYTHON_MAX_MESSAGE_MIB",
     "IPYTHON_NOTEBOOK_REPOSITORY",
     "IPYTHON_REPOSITORY_REQUIRED",
     "IPYTHON_WORKSPACE_SEED",
@@ -98,6 +104,8 @@ DEFAULT_ENCRYPTION = "curve"
 DEFAULT_CULL_IDLE_SECONDS = 3600
 MAX_CULL_IDLE_SECONDS = 365 * 24 * 3600
 CONTROLLER_PORT_COUNT = 16
+DEFAULT_MAX_MESSAGE_MIB = 64
+MAX_MAX_MESSAGE_MIB = 4096
 LABEL_MAX_LENGTH = 63 - len("ipcluster-")
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -117,6 +125,7 @@ class Settings:
     repository_required: bool
     encryption: str = DEFAULT_ENCRYPTION
     cull_idle_seconds: int = DEFAULT_CULL_IDLE_SECONDS
+    max_message_mib: int = DEFAULT_MAX_MESSAGE_MIB
     cluster_label: str | None = None
     controller_host: str | None = None
     repository: RepositorySource | None = None
@@ -131,6 +140,10 @@ class Settings:
     @property
     def curve(self) -> bool:
         return self.encryption == "curve"
+
+    @property
+    def max_message_bytes(self) -> int:
+        return self.max_message_mib * 2**20
 
 
 def _get(environ: Mapping[str, str], name: str) -> str | None:
@@ -172,6 +185,15 @@ def _seconds(environ: Mapping[str, str], name: str, default: int, highest: int) 
         return default
     if not value.isascii() or not value.isdigit() or int(value) > highest:
         raise ConfigError(name, value, f"a whole number of seconds from 0 to {highest} (0: never)")
+    return int(value)
+
+
+def _mebibytes(environ: Mapping[str, str], name: str, default: int, highest: int) -> int:
+    value = _get(environ, name)
+    if value is None:
+        return default
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= highest:
+        raise ConfigError(name, value, f"a whole number of MiB from 1 to {highest}")
     return int(value)
 
 
@@ -273,6 +295,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     cull_idle_seconds = _seconds(
         environ, "IPYTHON_CULL_IDLE_SECONDS", DEFAULT_CULL_IDLE_SECONDS, MAX_CULL_IDLE_SECONDS
     )
+    max_message_mib = _mebibytes(environ, "IPYTHON_MAX_MESSAGE_MIB", DEFAULT_MAX_MESSAGE_MIB, MAX_MAX_MESSAGE_MIB)
     notebook_dir = notebook_dir_from(environ)
     workspace_seed = workspace_seed_from(environ)
     label = _label(environ)
@@ -305,6 +328,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         repository_required=repository_required,
         encryption=encryption,
         cull_idle_seconds=cull_idle_seconds,
+        max_message_mib=max_message_mib,
         cluster_label=label,
         controller_host=host,
         repository=repository,

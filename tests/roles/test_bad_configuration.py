@@ -181,6 +181,26 @@ CASES = [
         "error: IPYTHON_CULL_IDLE_SECONDS=31536001: a whole number of seconds from 0 to 31536000 (0: never)",
     ),
     (
+        "max message size zero",
+        {**CONTROLLER, "IPYTHON_MAX_MESSAGE_MIB": "0"},
+        "error: IPYTHON_MAX_MESSAGE_MIB=0: a whole number of MiB from 1 to 4096",
+    ),
+    (
+        "max message size with unit",
+        {**CONTROLLER, "IPYTHON_MAX_MESSAGE_MIB": "64MiB"},
+        "error: IPYTHON_MAX_MESSAGE_MIB=64MiB: a whole number of MiB from 1 to 4096",
+    ),
+    (
+        "max message size too high",
+        {**CONTROLLER, "IPYTHON_MAX_MESSAGE_MIB": "4097"},
+        "error: IPYTHON_MAX_MESSAGE_MIB=4097: a whole number of MiB from 1 to 4096",
+    ),
+    (
+        "max message size negative",
+        {**VIEWER, "IPYTHON_MAX_MESSAGE_MIB": "-1"},
+        "error: IPYTHON_MAX_MESSAGE_MIB=-1: a whole number of MiB from 1 to 4096",
+    ),
+    (
         "opt-out not a boolean",
         {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_ALLOW_NO_PASSWORD": "yes"},
         "error: IPYTHON_ALLOW_NO_PASSWORD=yes: true or false",

@@ -26,7 +26,22 @@ HOME = {"HOME": "/home/ipython"}
                 "notebook_dir": Path("/home/ipython/work"),
                 "repository": None,
                 "repository_required": False,
+                "max_message_mib": 64,
+                "max_message_bytes": 64 * 2**20,
             },
+        ),
+        (
+            {
+                "IPYTHON_CONTAINER_TYPE": "controller",
+                "IPYTHON_CLUSTER_LABEL": "demo",
+                "IPYTHON_CLUSTER_KEY": "k",
+                "IPYTHON_MAX_MESSAGE_MIB": "4096",
+            },
+            {"max_message_mib": 4096, "max_message_bytes": 4096 * 2**20},
+        ),
+        (
+            {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_USER_PASSWORD": "pw-8char", "IPYTHON_MAX_MESSAGE_MIB": "1"},
+            {"max_message_mib": 1},
         ),
         (
             {
