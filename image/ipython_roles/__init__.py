@@ -2,9 +2,10 @@
 
 One concept per module: settings (the environment, validated), connection_info (the
 controller's ports and connection files, computed rather than copied), curve_keys (CurveZMQ),
-viewer, controller, engine (+ controller_watch and registration_watch, both a
-subscription_watch), workspace and requirements_install (IPYTHON_NOTEBOOK_REPOSITORY),
-workspace_seed (notebooks baked into the image), assemble (S2I), healthcheck,
+viewer, controller (+ message_limit, which runs the controller process with a maximum message
+size), engine (+ controller_watch and registration_watch, both a subscription_watch), workspace
+and requirements_install (IPYTHON_NOTEBOOK_REPOSITORY), workspace_seed (notebooks baked into the
+image), assemble (S2I), healthcheck,
 ipython_parallel_shim / shim_install (``IPython.parallel``), cli.
 """
 

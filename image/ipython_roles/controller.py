@@ -25,6 +25,25 @@ with a key they know in advance. So the entrypoint pins:
 * ``IPController.db_class``: task_records.TaskRecords, which never culls the record of a queued
   task while finished ones are left, so a burst of thousands of tasks does not flood the log
   with ERROR tracebacks, and sizes itself to the container's memory limit;
+* a maximum message size on every ZeroMQ socket of the controller, IPYTHON_MAX_MESSAGE_MIB
+  (default 64 MiB): the command runs ``python -m ipython_roles.message_limit``, which gives every
+  ZeroMQ context of the process (and of the forked heart monitor) ``ZMQ_MAXMSGSIZE`` and then
+  runs ipyparallel's controller. Without it, anybody who reaches the ports of a controller with
+  IPYTHON_CLUSTER_ENCRYPTION=none could make it buffer (and log) a frame of any size before a
+  signature is checked: one 200 MiB frame took it from 45 to 1045 MiB, so a container limited to
+  1 GiB was OOM-killed. With the limit, libzmq reads the part's length from its header and drops
+  that one connection instead. It bounds what one connection can make the controller hold, not
+  the number of connections: on a network that is not trusted, CurveZMQ (the default, which
+  admits no frame before the handshake) and the constructs' NetworkPolicy are the defence. The limit is per message part: ipyparallel sends each argument or
+  result with a large buffer (bytes, a NumPy array) as a part of its own and pickles the rest of
+  a task into one part. A task whose largest part is over the limit is lost on the way (the
+  controller drops the sender's connection; the client waits for a result that never comes), so
+  a cluster whose tasks send larger arguments or results needs a higher IPYTHON_MAX_MESSAGE_MIB,
+  and a controller memory limit raised with it: a task whose argument and result are 60 MiB
+  each takes the controller's peak from 45 to 238 MiB (the part in the queues, the hub's copy,
+  the record), and the task records keep arguments and results up to a quarter of the memory
+  limit (task_records). The default 64 MiB leaves a 1 GiB controller room for a few such tasks
+  at once; a limit of N MiB wants about 16 N MiB of controller memory;
 * a 0600 config file passed with ``--config`` for what a flag cannot say: the logger level
   (traitlets sets the application's logger to DEBUG and filters at the handler, so every
   debug call the hub makes per message built a log record that was then thrown away) and,
@@ -33,8 +52,8 @@ with a key they know in advance. So the entrypoint pins:
   too: ipyparallel turns message signing off when CurveZMQ is on unless the key is configured,
   and CurveZMQ alone does not authenticate clients.
 
-The controller process imports task_records from this package: its environment gets the
-package's folder on PYTHONPATH.
+The controller process imports message_limit and task_records from this package: its environment
+gets the package's folder on PYTHONPATH.
 """
 
 from __future__ import annotations
@@ -55,6 +74,8 @@ CONFIG_FILE = "ipython-roles-controller.py"
 TASK_RECORDS_CLASS = "ipython_roles.task_records.TaskRecords"
 #: The folder holding this package, which the controller process must be able to import from.
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+#: Run with ``-m``, a string too: importing it here would make ``-m`` warn about a module run twice.
+LAUNCHER_MODULE = "ipython_roles.message_limit"
 #: ipyparallel's default is 3000 (see the module docstring).
 HEARTBEAT_PERIOD_MS = 1000
 #: INFO, not traitlets' DEBUG, on the application's own logger (see the module docstring).
@@ -87,7 +108,8 @@ def write_controller_config(directory: Path, key: str, *, curve: bool) -> Path:
 
 
 def controller_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """``environ`` with this package's folder first on PYTHONPATH (for TASK_RECORDS_CLASS)."""
+    """``environ`` with this package's folder first on PYTHONPATH (for LAUNCHER_MODULE and
+    TASK_RECORDS_CLASS)."""
     paths = [str(PACKAGE_PARENT)] + [path for path in environ.get("PYTHONPATH", "").split(os.pathsep) if path]
     return {**environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
 
@@ -101,7 +123,8 @@ def controller_command(settings: Settings, key_file: Path, config_file: Path) ->
     return [
         sys.executable,
         "-m",
-        "ipyparallel.controller",
+        LAUNCHER_MODULE,
+        f"--max-message-bytes={settings.max_message_bytes}",
         "--IPController.engine_ip=0.0.0.0",
         "--IPController.client_ip=0.0.0.0",
         f"--IPController.location={settings.controller_host}",
