@@ -27,23 +27,26 @@ with a key they know in advance. So the entrypoint pins:
   with ERROR tracebacks, and sizes itself to the container's memory limit;
 * a maximum message size on every ZeroMQ socket of the controller, IPYTHON_MAX_MESSAGE_MIB
   (default 64 MiB): the command runs ``python -m ipython_roles.message_limit``, which gives every
-  ZeroMQ context of the process (and of the forked heart monitor) ``ZMQ_MAXMSGSIZE`` and then
-  runs ipyparallel's controller. Without it, anybody who reaches the ports of a controller with
+  ZeroMQ context of the process (and of the forked heart monitor) ``ZMQ_MAXMSGSIZE`` and then runs
+  ipyparallel's controller. Without it, anybody who reaches the ports of a controller with
   IPYTHON_CLUSTER_ENCRYPTION=none could make it buffer (and log) a frame of any size before a
   signature is checked: one 200 MiB frame took it from 45 to 1045 MiB, so a container limited to
   1 GiB was OOM-killed. With the limit, libzmq reads the part's length from its header and drops
-  that one connection instead. It bounds what one connection can make the controller hold, not
-  the number of connections: on a network that is not trusted, CurveZMQ (the default, which
-  admits no frame before the handshake) and the constructs' NetworkPolicy are the defence. The limit is per message part: ipyparallel sends each argument or
-  result with a large buffer (bytes, a NumPy array) as a part of its own and pickles the rest of
-  a task into one part. A task whose largest part is over the limit is lost on the way (the
-  controller drops the sender's connection; the client waits for a result that never comes), so
-  a cluster whose tasks send larger arguments or results needs a higher IPYTHON_MAX_MESSAGE_MIB,
-  and a controller memory limit raised with it: a task whose argument and result are 60 MiB
-  each takes the controller's peak from 45 to 238 MiB (the part in the queues, the hub's copy,
-  the record), and the task records keep arguments and results up to a quarter of the memory
-  limit (task_records). The default 64 MiB leaves a 1 GiB controller room for a few such tasks
-  at once; a limit of N MiB wants about 16 N MiB of controller memory;
+  that one connection instead. It does not make ``none`` safe on a network that is not trusted:
+  the limit is per part, and libzmq buffers a multipart message whole before the hub can check its
+  signature, so a peer that splits its data into parts under the limit, or opens many connections,
+  is not stopped by it (one message of 20 parts of 7 MiB under an 8 MiB limit: +707 MiB). Only
+  CurveZMQ (the default: no frame before the handshake) and the constructs' NetworkPolicy keep
+  strangers out. As for tasks, ipyparallel sends each argument or result with a large buffer
+  (bytes, a NumPy array) as a part of its own and pickles the rest of a task into one part. A task
+  whose largest part is over the limit is lost on the way (the controller drops the sender's
+  connection; the client waits for a result that never comes), so a cluster whose tasks send
+  larger arguments or results needs a higher IPYTHON_MAX_MESSAGE_MIB, and a controller memory
+  limit raised with it: a task whose argument and result are 60 MiB each takes the controller's
+  peak from 45 to 238 MiB (the part in the queues, the hub's copy, the record), and the task
+  records keep arguments and results up to a quarter of the memory limit (task_records). The
+  default 64 MiB leaves a 1 GiB controller room for a few such tasks at once; a limit of N MiB
+  wants about 16 N MiB of controller memory;
 * a 0600 config file passed with ``--config`` for what a flag cannot say: the logger level
   (traitlets sets the application's logger to DEBUG and filters at the handler, so every
   debug call the hub makes per message built a log record that was then thrown away) and,

@@ -8,7 +8,10 @@ the controller's peak memory from 45 to 1045 MiB (issue 14). ZMQ_MAXMSGSIZE make
 the length in the header: a longer frame is never read, the connection that announced it is
 dropped (that peer alone), and the socket goes on serving everybody else. With CurveZMQ a peer
 must complete the handshake first, so the limit only matters against key holders there, but it
-applies in both modes.
+applies in both modes. It limits each part, not a message: ZeroMQ has no option for the number
+of parts, and buffers a multipart message whole before the application sees it, so with
+IPYTHON_CLUSTER_ENCRYPTION=none a peer that sends many parts under the limit is still buffered
+(see controller).
 
 ipyparallel has no setting for socket options and creates its sockets in several places: the
 hub, the queues and the schedulers (threads, with ``IPController.use_threads``) through the
@@ -70,7 +73,7 @@ def limit_new_contexts(max_bytes: int) -> None:
 def parse_arguments(argv: Sequence[str]) -> tuple[int, list[str]]:
     """``--max-message-bytes=N`` first, then ipcontroller's own arguments."""
     if not argv or not argv[0].startswith(OPTION) or not argv[0][len(OPTION):].isdigit():
-        raise SystemExit(f"usage: python -m {__spec__.name if __spec__ else __name__} {OPTION}N [ipcontroller arguments]")
+        raise SystemExit(f"usage: python -m ipython_roles.message_limit {OPTION}N [ipcontroller arguments]")
     return int(argv[0][len(OPTION):]), list(argv[1:])
 
 
