@@ -9,9 +9,18 @@ its controller). Commands: ``assemble SRC_DIR`` (S2I build step), ``healthcheck`
 ``ipython_roles`` beside this file; see its modules' docstrings for the variables and choices.
 """
 
+import os
 import sys
 
-from ipython_roles import main
+# First, the byte-code compiled at build (ipython_roles/pycache_seed.py): loaded as a module of
+# its own, so that nothing is compiled before it links the seed in.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "ipython_roles"))
+import pycache_seed  # noqa: E402
+
+del sys.path[0]
+pycache_seed.link_seed()
+
+from ipython_roles import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -14,6 +14,13 @@ for jupyterlab_server, which uses it to name installed JupyterLab language packs
 to English for a locale babel does not know (translation_utils.is_valid_locale); the image
 installs no language pack.
 
+Also dropped, as nothing in the image can use them: JupyterLab's UI-test helper (``galata``,
+~7 MB, loaded only by JupyterLab's own test runs), and the third-party type stubs jedi carries
+(``typeshed/stubs`` and ``django-stubs``, ~28 MB) for distributions that are not installed:
+jedi (IPython's completer) only reads a package's stubs when completing that package, which
+cannot be imported here. The stubs of installed distributions and of the standard library stay;
+a completion on a standard-library module proves jedi still works.
+
 Not touched: the vendored shared libraries in ``*.libs/`` directories (auditwheel rewrote them
 with patchelf, and ``strip`` corrupts such files: numpy's OpenBLAS stops loading), numpy's C
 headers and f2py sources, and byte-code policy (the Dockerfile ships none; see there).
@@ -111,6 +118,35 @@ def keep_english_babel_data(site: Path) -> None:
                 dat.unlink()
 
 
+def _normalized(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def remove_unusable_extras(site: Path) -> None:
+    galata = site / "jupyterlab" / "galata"
+    if galata.is_dir():
+        shutil.rmtree(galata)
+    third_party = site / "jedi" / "third_party"
+    if (third_party / "django-stubs").is_dir():
+        shutil.rmtree(third_party / "django-stubs")
+    stubs = third_party / "typeshed" / "stubs"
+    if stubs.is_dir():
+        from importlib.metadata import distributions
+
+        installed = {_normalized(d.metadata["Name"]) for d in distributions(path=[str(site)])}
+        for stub in stubs.iterdir():
+            if stub.is_dir() and _normalized(stub.name) not in installed:
+                shutil.rmtree(stub)
+
+
+def check_jedi_completes() -> None:
+    import jedi
+
+    names = [c.name for c in jedi.Script("import json\njson.du").complete()]
+    if "dumps" not in names:
+        raise RuntimeError(f"jedi no longer completes the standard library: json.du -> {names}")
+
+
 def check_jupyter_locales() -> None:
     """What jupyterlab_server asks babel: English works, another locale falls back to English."""
     from jupyterlab_server.translation_utils import get_display_name
@@ -137,6 +173,7 @@ def main(argv: list[str]) -> int:
     remove_test_suites(site)
     remove_compiled_sources(site)
     keep_english_babel_data(site)
+    remove_unusable_extras(site)
     strip_debug_symbols(site)
     after = importable(site)
     lost = sorted(before - after)
@@ -147,6 +184,7 @@ def main(argv: list[str]) -> int:
         with contextlib.redirect_stdout(io.StringIO()):
             importlib.import_module(name)
     check_jupyter_locales()
+    check_jedi_completes()
     print(f"slim_venv: {size_before:.0f} MB -> {_size_mb(site):.0f} MB; "
           f"{len(after)} extension modules import as before")
     return 0

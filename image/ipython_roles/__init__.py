@@ -6,7 +6,9 @@ viewer, controller (+ message_limit, which runs the controller process with a ma
 size), engine (+ controller_watch and registration_watch, both a subscription_watch), workspace
 and requirements_install (IPYTHON_NOTEBOOK_REPOSITORY), workspace_seed (notebooks baked into the
 image), assemble (S2I), healthcheck,
-ipython_parallel_shim / shim_install (``IPython.parallel``), cli.
+ipython_parallel_shim / shim_install (``IPython.parallel``), secret_handoff (no secret in any
+process's initial environment), pycache_seed (the start path's byte-code, linked in by
+entrypoint.py), cli.
 """
 
 from .cli import main

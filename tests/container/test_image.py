@@ -13,6 +13,7 @@ import pytest
 
 from localrun.image_build import read_certificates
 
+from . import containers
 from .conftest import HOST_CA_CERTIFICATES
 
 pytestmark = pytest.mark.container
@@ -84,3 +85,15 @@ def test_size_added_to_the_base_image_stays_within_budget(docker_client, image):
     base_size = docker_client.api.inspect_image(base)["Size"] / 1e6 if base else 125.0
     added = size - base_size
     assert added <= ADDED_SIZE_BUDGET_MB, f"the image adds {added:.0f} MB to its base ({size:.0f} MB in all)"
+
+
+def test_a_viewers_start_compiles_almost_nothing_the_start_path_is_linked(docker_client, image):
+    """build_helpers/start_path.txt is current: a fresh viewer (server plus the entrypoint)
+    links its byte-code from the seed and compiles at most a handful of files itself."""
+    with containers.running_viewer(docker_client, image, "a viewer password") as viewer:
+        code, output = viewer.exec(["sh", "-c", "find /tmp/pycache -name '*.pyc' -type l | wc -l; "
+                                                "find /tmp/pycache -name '*.pyc' -type f"])
+    assert code == 0, output
+    linked, *compiled = output.split()
+    assert int(linked) > 1000, output
+    assert len(compiled) <= 10, f"compiled at the start, missing from start_path.txt: {compiled}"
