@@ -21,6 +21,7 @@ announces things (``engine.connect(say)``) needs nothing else.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import threading
 import time
@@ -150,6 +151,13 @@ def _os_reason(error: BaseException) -> str | None:
         pending.extend(item.args)
         pending.extend(e for e in (item.__cause__, item.__context__, getattr(item, "reason", None)) if e is not None)
     return None
+
+
+def os_error_words(error: OSError) -> str:
+    """An operating-system error in words, without its class, number or file name:
+    ``no space left on device``, ``read-only file system``, ``permission denied``."""
+    reason = error.strerror or (os.strerror(error.errno) if error.errno else None) or str(error) or type(error).__name__
+    return reason[0].lower() + reason[1:]
 
 
 def engine_failure(error: BaseException) -> str | None:

@@ -7,9 +7,17 @@ earlier, as ``terraform_remote_state`` does. So, per workspace and stack, the fi
 random values with the arguments they were made from (new arguments, new value: the provider
 replaces them too), and what was applied (the Kubernetes objects and the outputs).
 
-It holds secrets, like a tfstate: the directory is 0700, the file 0600, written atomically.
-One ``local`` command at a time holds ``state.lock`` (two concurrent ``up`` would race on the
-containers as well as on the file).
+It holds secrets, like a tfstate: the directory is 0700, the file 0600. ``up`` and ``down``
+hold ``state.lock`` for the whole command (two concurrent ``up`` would race on the containers
+as well as on the file); ``status`` only reads, without the lock, so it answers while an ``up``
+waits for its viewer.
+
+WHY a reader needs no lock: the file is never written in place. A writer writes a temporary
+file in the same directory, fsyncs it and renames it over ``state.json`` (then fsyncs the
+directory), so a reader opens the old file or the new one, never half of one. A write that
+fails (a full disk, a read-only directory) removes its temporary file and leaves the old
+state as it was; a writer killed half-way leaves a ``.state.json.*.tmp`` that the next writer
+removes. Every failure is one line naming the file and the operating system's reason in words.
 """
 
 from __future__ import annotations
@@ -18,15 +26,19 @@ import contextlib
 import fcntl
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .errors import LocalRunError
+from .report import os_error_words
 
 STATE_VERSION = 1
 STATE_FILE = "state.json"
 LOCK_FILE = "state.lock"
+#: Temporary files of a write: ``.state.json.<random>.tmp`` (``state.tmp``: the name before 0.1.1).
+TEMPORARY_PATTERNS = (f".{STATE_FILE}.*.tmp", "state.tmp")
 
 
 class State:
@@ -96,40 +108,121 @@ class State:
             self.data["workspaces"].get(workspace, {}).get("stacks", {}).pop(stack, None)
 
     def save(self) -> None:
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as stream:
-            json.dump(self.data, stream, indent=1, sort_keys=True)
-            stream.write("\n")
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, self.path)
+        """Write the state atomically (see the module's docstring); on failure nothing changes."""
+        path = self.path
+        _make_directory(self.directory)
+        try:
+            descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{STATE_FILE}.", suffix=".tmp")
+        except OSError as error:
+            raise LocalRunError(f"cannot write the local state {path}: {os_error_words(error)}") from None
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+                json.dump(self.data, stream, indent=1, sort_keys=True)
+                stream.write("\n")
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(temporary, 0o600)
+            os.replace(temporary, path)
+        except BaseException as error:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            if isinstance(error, OSError):
+                raise LocalRunError(f"cannot write the local state {path}: {os_error_words(error)}") from None
+            raise
+        _fsync_directory(self.directory)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename durable; a file system that cannot fsync a directory is left as it is."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def _make_directory(directory: Path) -> None:
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as error:
+        raise LocalRunError(f"cannot create the local state directory {directory}: {os_error_words(error)}") from None
+
+
+def _is_state(data: Any) -> bool:
+    if not isinstance(data, dict) or data.get("version") != STATE_VERSION or not isinstance(data.get("workspaces"), dict):
+        return False
+    for workspace in data["workspaces"].values():
+        if not isinstance(workspace, dict) or not isinstance(workspace.get("stacks", {}), dict):
+            return False
+        if not all(isinstance(stack, dict) for stack in workspace.get("stacks", {}).values()):
+            return False
+    return True
 
 
 def _load(directory: Path) -> State:
     path = directory / STATE_FILE
-    if not path.exists():
-        return State(directory, {"version": STATE_VERSION, "workspaces": {}})
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise LocalRunError(f"cannot read the local state {path}: {error}") from None
-    if data.get("version") != STATE_VERSION or not isinstance(data.get("workspaces"), dict):
-        raise LocalRunError(f"{path}: not a local state of version {STATE_VERSION}; move it away to start afresh")
+        content = path.read_bytes()
+    except FileNotFoundError:
+        return State(directory, {"version": STATE_VERSION, "workspaces": {}})
+    except OSError as error:
+        raise LocalRunError(f"cannot read the local state {path}: {os_error_words(error)}") from None
+    try:
+        data = json.loads(content.decode("utf-8"))
+        problem = None if _is_state(data) else f"it is not a local state of version {STATE_VERSION}"
+    except UnicodeDecodeError:
+        problem = "it is not text (not UTF-8)"
+    except json.JSONDecodeError as error:
+        problem = ("it is empty" if not content.strip() else
+                   f"it is not valid JSON ({error.msg[0].lower()}{error.msg[1:]} at line {error.lineno}, column {error.colno})")
+    if problem is not None:
+        raise LocalRunError(
+            f"cannot read the local state {path}: {problem}; move it away to start afresh "
+            f"(new passwords, keys and labels)"
+        )
     return State(directory, data)
+
+
+def read_state(directory: Path) -> State:
+    """The state as it is now, for a command that only reads it (``status``): no lock, nothing
+    created; a directory or file that does not exist is an empty state."""
+    return _load(directory)
+
+
+def _remove_stray_temporaries(directory: Path) -> None:
+    """Temporary files of a writer killed half-way (only a lock holder writes, so none is live)."""
+    for pattern in TEMPORARY_PATTERNS:
+        for stray in directory.glob(pattern):
+            with contextlib.suppress(OSError):
+                stray.unlink()
 
 
 @contextlib.contextmanager
 def locked_state(directory: Path) -> Iterator[State]:
-    """The state, with the lock held for the whole command."""
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(directory, 0o700)
-    descriptor = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    """The state, with the lock held for the whole command (``up``, ``down``)."""
+    _make_directory(directory)
+    try:
+        if directory.stat().st_mode & 0o777 != 0o700:
+            os.chmod(directory, 0o700)
+    except OSError as error:
+        raise LocalRunError(f"cannot make the local state directory {directory} private (mode 0700): "
+                            f"{os_error_words(error)}") from None
+    lock = directory / LOCK_FILE
+    try:
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as error:
+        raise LocalRunError(f"cannot open the lock of the local state {lock}: {os_error_words(error)}") from None
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise LocalRunError(f"another `local` command is running on {directory} (lock {LOCK_FILE})") from None
+            raise LocalRunError(f"another `local up` or `local down` is running on {directory} (lock {LOCK_FILE})") from None
+        _remove_stray_temporaries(directory)
         yield _load(directory)
     finally:
         os.close(descriptor)
