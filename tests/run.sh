@@ -43,11 +43,13 @@ if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null; then
 fi
 
 # checkov lives in its own venv: its pins conflict with cdktf's in one lock (.ci/checkov-requirements.txt).
+# uv (a Pipfile package) makes it: a bare Debian's python3 has no venv module (python3-venv).
 CHECKOV_VENV="${CHECKOV_VENV:-$PWD/.tools/checkov}"  # CHECKOV_VENV: an existing one to reuse
 if [ ! -x "$CHECKOV_VENV/bin/checkov" ] || ! cmp -s .ci/checkov-requirements.txt "$CHECKOV_VENV/requirements.txt"; then
   say "installing checkov into $CHECKOV_VENV"
-  rm -rf "$CHECKOV_VENV" && python3 -m venv "$CHECKOV_VENV"
-  "$CHECKOV_VENV/bin/pip" install -q -r .ci/checkov-requirements.txt
+  rm -rf "$CHECKOV_VENV"
+  UV_SYSTEM_CERTS=1 uv venv --quiet --python "$(command -v python3)" "$CHECKOV_VENV"
+  UV_SYSTEM_CERTS=1 uv pip install --quiet --python "$CHECKOV_VENV/bin/python" -r .ci/checkov-requirements.txt
   cp .ci/checkov-requirements.txt "$CHECKOV_VENV/requirements.txt"
 fi
 export CHECKOV="$CHECKOV_VENV/bin/checkov"
