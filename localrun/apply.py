@@ -250,6 +250,9 @@ def up(options: UpOptions, say: Reporter) -> list[Viewer]:
         plan.notes.report(say)
         client = engine.connect(say)
         published = assign_ports(client, plan, state, options.port)
+        for result in plan.stacks:  # the networks `down` will look at (see teardown.py)
+            state.add_namespaces(options.workspace, result.name,
+                                 {pod.namespace for pod in plan.pods if pod.deployment.stack == result.name})
         state.save()  # generated values are kept even if what follows fails (as Terraform does)
         image_details = images.ensure_images(
             client, {c.image for pod in plan.pods for c in pod.all_containers},

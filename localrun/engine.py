@@ -67,22 +67,48 @@ def ensure_network(client: docker.DockerClient, namespace: str):
 
 
 def networks(client: docker.DockerClient, namespace: str | None = None) -> list:
+    """Our networks (of one namespace). The label is checked here too, as for volumes: a network
+    of another namespace must never be taken for this one's."""
     filters = [f"{labels.MARKER}=true"] + ([f"{labels.NAMESPACE}={namespace}"] if namespace else [])
-    return client.networks.list(filters={"label": filters})
+    found = client.networks.list(filters={"label": filters})
+    return [n for n in found if namespace is None or (n.attrs.get("Labels") or {}).get(labels.NAMESPACE) == namespace]
 
 
-def remove_unused_networks(client: docker.DockerClient) -> list[str]:
-    removed = []
-    for network in networks(client):
-        namespace = network.attrs.get("Labels", {}).get(labels.NAMESPACE)
-        if namespace and containers(client, namespace=namespace):
-            continue
-        try:
-            network.remove()
-            removed.append(network.name)
-        except docker.errors.APIError as error:
-            raise LocalRunError(f"cannot remove network {network.name}: {error.explanation or error}") from None
-    return removed
+def network_users(client: docker.DockerClient, network) -> list[str]:
+    """Names of the containers that use a network: the local run's (of any workspace, running or
+    not, by the namespace label) and any other container attached to it (the engine's view)."""
+    namespace = (network.attrs.get("Labels") or {}).get(labels.NAMESPACE)
+    users = {c.name for c in containers(client, namespace=namespace)} if namespace else set()
+    try:
+        network.reload()
+    except docker.errors.NotFound:
+        return []
+    users |= {entry.get("Name") or key[:12] for key, entry in (network.attrs.get("Containers") or {}).items()}
+    return sorted(users)
+
+
+def remove_unused_networks(client: docker.DockerClient, namespaces: Iterable[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """Remove the networks of these namespaces that no container uses: (removed, kept -> users).
+
+    WHY check first: Podman 4.3's Docker API removes a network even while containers use it
+    (they then lose it, and a stopped one cannot start again), so "in use" is never left to the
+    engine to refuse. A network is shared by every workspace using its namespace."""
+    removed: list[str] = []
+    kept: dict[str, list[str]] = {}
+    for namespace in sorted(set(namespaces)):
+        for network in networks(client, namespace):
+            users = network_users(client, network)
+            if users:
+                kept[network.name] = users
+                continue
+            try:
+                network.remove()
+                removed.append(network.name)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as error:
+                raise LocalRunError(f"cannot remove network {network.name}: {error.explanation or error}") from None
+    return removed, kept
 
 
 # -- volumes --------------------------------------------------------------------------------

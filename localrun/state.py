@@ -81,6 +81,12 @@ class State:
                 if entry.get("applied") is not None:
                     yield workspace, stack, entry["applied"]
 
+    def namespaces(self, workspace: str, stack: str) -> list[str]:
+        """The namespaces whose networks the stack's containers ever used in this workspace
+        (kept by ``down``, so that a later ``down`` still looks at their networks)."""
+        stacks = self.data["workspaces"].get(workspace, {}).get("stacks", {})
+        return list(stacks.get(stack, {}).get("namespaces", []))
+
     def published_port(self, workspace: str, key: str) -> int | None:
         return self.data["workspaces"].get(workspace, {}).get("published", {}).get(key)
 
@@ -91,6 +97,10 @@ class State:
             entry.pop("applied", None)
         else:
             entry["applied"] = applied
+
+    def add_namespaces(self, workspace: str, stack: str, namespaces: set[str]) -> None:
+        entry = self._stack(workspace, stack)
+        entry["namespaces"] = sorted(set(entry.get("namespaces", [])) | set(namespaces))
 
     def set_published_port(self, workspace: str, key: str, port: int | None) -> None:
         published = self.data["workspaces"].setdefault(workspace, {"stacks": {}, "published": {}}).setdefault("published", {})
