@@ -5,10 +5,18 @@ WHY run ``python infra/main.py`` instead of importing the stacks: it is exactly 
 sees the same parameters, the same validation messages and the same JSON as a deploy; the
 output goes into a directory of the local runner (``CDKTF_OUTDIR``) and never overwrites the
 project's cdktf.out.
+
+A synth takes 3-5 s (Python, jsii's Node.js process, the provider bindings), most of a
+second `up` and a third of a first one. Its output depends only on the app's code and the
+environment it reads, so it is reused when neither changed: the key (:func:`synth_key`) hashes
+every file of infra/ and the construct library, cdktf.json, Pipfile.lock, the Python version and
+the environment variables the app can read (IPYTHON_*, KUBE*, CDKTF_* but the output directory,
+TF_VAR_*); removing .localrun/synth forces a synth.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -82,12 +90,50 @@ def read_app(directory: Path) -> SynthApp:
     return SynthApp(directory, stacks)
 
 
-def synthesize(project: Path, outdir: Path, environ: Mapping[str, str]) -> SynthApp:
-    """Run the project's cdktf app into ``outdir``; a parameter error is a UsageError."""
+KEY_FILE = ".ipython-k8s-synth-key"
+NOTES_FILE = ".ipython-k8s-synth-notes"
+KEY_SOURCES = ("infra", "constructs/ipython_k8s")
+KEY_FILES = ("cdktf.json", "Pipfile.lock")
+KEY_VARIABLES = ("IPYTHON_", "KUBE", "CDKTF_", "TF_VAR_")
+
+
+def synth_key(project: Path, environ: Mapping[str, str]) -> str:
+    """What the app's output depends on (see the module's docstring), hashed."""
+    digest = hashlib.sha256(sys.version.encode())
+    files = [project / name for name in KEY_FILES]
+    for directory in KEY_SOURCES:
+        files += sorted(path for path in (project / directory).rglob("*.py") if "__pycache__" not in path.parts)
+    for path in files:
+        digest.update(str(path.relative_to(project)).encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"(missing)")
+    for name in sorted(environ):
+        if name.startswith(KEY_VARIABLES) and name != "CDKTF_OUTDIR":
+            digest.update(f"{name}={environ[name]}\0".encode())
+    return digest.hexdigest()
+
+
+def reusable(outdir: Path, key: str) -> bool:
+    """The output in ``outdir`` was made with ``key`` and is complete."""
+    try:
+        return (outdir / KEY_FILE).read_text() == key and (outdir / "manifest.json").is_file()
+    except OSError:
+        return False
+
+
+def synthesize(project: Path, outdir: Path, environ: Mapping[str, str], *, reuse: bool = True) -> SynthApp:
+    """Run the project's cdktf app into ``outdir`` (or reuse its output when its inputs did not
+    change and ``reuse``); a parameter error is a UsageError."""
     app = project / "infra" / "main.py"
     if not app.exists():
         raise UsageError(f"project {project}: no infra/main.py to synthesize; give --from DIR (a cdktf.out)")
+    key = synth_key(project, environ)
+    if reuse and reusable(outdir, key):
+        notes = outdir / NOTES_FILE
+        for line in notes.read_text().splitlines() if notes.is_file() else []:
+            print(line, file=sys.stderr)
+        return read_app(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / KEY_FILE).unlink(missing_ok=True)
     for old in outdir.glob("stacks/*/cdk.tf.json"):
         old.unlink()
     env = dict(environ)
@@ -113,7 +159,10 @@ def synthesize(project: Path, outdir: Path, environ: Mapping[str, str]) -> Synth
     if completed.returncode != 0:
         tail = "\n".join(completed.stderr.strip().splitlines()[-15:])
         raise LocalRunError(f"synthesizing failed (python infra/main.py, exit {completed.returncode}):\n{tail}")
-    for line in messages:
-        if line.startswith("note:"):
-            print(line, file=sys.stderr)
-    return read_app(outdir)
+    notes = [line for line in messages if line.startswith("note:")]
+    for line in notes:
+        print(line, file=sys.stderr)
+    synthesized = read_app(outdir)
+    (outdir / NOTES_FILE).write_text("".join(f"{line}\n" for line in notes))
+    (outdir / KEY_FILE).write_text(key)  # last: only a complete output is ever reused
+    return synthesized
