@@ -5,6 +5,11 @@ fingerprint (its whole plan plus the image id) with the running one and only rep
 changed, so raising IPYTHON_ENGINES adds engines and keeps the viewer (and its kernels), and
 containers the stacks no longer declare are removed. A pod is replaced as a whole (its init
 containers run again, its emptyDir volumes start empty), as Kubernetes replaces pods.
+
+A container that is as planned but stopped (``podman kill``/``docker kill`` or ``stop``, which
+the engine's restart policy takes as deliberate, or one the engine gave up on) is started
+again in its pod, keeping its emptyDirs and without the init containers, as the kubelet
+restarts a container of a pod.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from .synth import SynthApp, read_app, synthesize
 
 READY_POLL_SECONDS = 1.0
 CRASH_RESTARTS = 3
+#: Statuses of a container that `up` starts again in place (when it is otherwise as planned).
+RESTARTABLE = ("exited", "created", "stopped", "configured")
 
 
 @dataclass(frozen=True)
@@ -112,14 +119,19 @@ class Applier:
     def fingerprint(self, container: ContainerPlan) -> str:
         return container.fingerprint(self.image_ids[container.image])
 
-    def _pod_is_current(self, pod: PodPlan) -> bool:
+    def _stopped_containers(self, pod: PodPlan) -> list | None:
+        """The pod's containers that are stopped but otherwise as planned ([] when all run), or
+        None when the pod must be replaced (a container missing, changed or in another state)."""
+        stopped = []
         for container in pod.containers:
             existing = engine.get_container(self.client, container.name)
             if existing is None or existing.labels.get(labels.SPEC_HASH) != self.fingerprint(container):
-                return False
-            if existing.status not in ("running", "restarting"):
-                return False
-        return True
+                return None
+            if existing.status in RESTARTABLE:
+                stopped.append(existing)
+            elif existing.status not in ("running", "restarting"):
+                return None
+        return stopped
 
     def _remove_pod(self, pod_name: str) -> None:
         owned = engine.containers(self.client, workspace=self.plan.workspace, pod=pod_name)
@@ -145,11 +157,15 @@ class Applier:
                     self._remove_pod(pod_name)
         for namespace in sorted({pod.namespace for pod in self.plan.pods}):
             engine.ensure_network(self.client, namespace)
-        to_start = [pod for pod in self.plan.pods if not self._pod_is_current(pod)]
-        kept = sum(len(p.containers) for p in self.plan.pods if p not in to_start)
+        stopped = {pod.name: self._stopped_containers(pod) for pod in self.plan.pods}
+        to_start = [pod for pod in self.plan.pods if stopped[pod.name] is None]
+        to_restart = [c for pod in self.plan.pods for c in stopped[pod.name] or []]
+        kept = sum(len(p.containers) for p in self.plan.pods if p not in to_start) - len(to_restart)
+        if to_restart:
+            self._restart(to_restart)
         count = sum(len(p.containers) for p in to_start)
         if not to_start:
-            return count, kept
+            return count + len(to_restart), kept
         containers = plural(count, "container")
         keeping = f", keeping {kept}" if kept else ""
         with self.say.step(f"starting {containers} in {plural(len(to_start), 'pod')}{keeping}",
@@ -157,7 +173,20 @@ class Applier:
             for pod in to_start:
                 step.status = f"pod {pod.name}"
                 self._start_pod(pod)
-        return count, kept
+        return count + len(to_restart), kept
+
+    def _restart(self, stopped: list) -> None:
+        """Start stopped containers again in their pod, as the kubelet restarts a container:
+        the pod's volumes (emptyDirs) and the other containers stay, init containers do not
+        run again. The engine restarts a container whose process died by itself; one stopped
+        with ``podman kill``/``docker kill``/``stop`` it leaves down, as deliberately stopped."""
+        kernel_kills = engine.kernel_oom_kills()
+        containers = plural(len(stopped), "stopped container")
+        with self.say.step(f"restarting {containers}", still="restarting", done=f"restarted {containers}"):
+            for container in stopped:
+                self.say(f"restarting container {container.name} "
+                         f"({engine.health(container, kernel_kills).words() or container.status})")
+                engine.start(container)
 
     def _start_pod(self, pod: PodPlan) -> None:
         self._remove_pod(pod.name)
@@ -196,9 +225,10 @@ def _check_running(client, plan: Plan) -> None:
             container.reload()
             restarts = container.attrs.get("RestartCount", 0) or 0
             if container.status in ("exited", "dead") and not container_plan.restart or restarts >= CRASH_RESTARTS:
+                health = engine.health(container, engine.kernel_oom_kills())
                 raise LocalRunError(
-                    f"container {container_plan.name} keeps exiting (status {container.status}, {restarts} restarts); "
-                    f"its log ends with:\n{engine.logs_tail(container)}"
+                    f"container {container_plan.name} keeps exiting (status {container.status}, {restarts} restarts"
+                    f"{'; ' + health.words() if health.words() else ''}); its log ends with:\n{engine.logs_tail(container)}"
                 )
 
 

@@ -8,9 +8,16 @@ labels of ``labels.py``.
 
 from __future__ import annotations
 
+import errno
 import os
+import re
+import signal
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 import docker
 import docker.errors
@@ -20,6 +27,7 @@ from docker.types import Mount
 from . import engine_setup, labels
 from .errors import LocalRunError
 from .pods import ContainerPlan, MountPlan, VolumePlan
+from .report import plural
 
 EMPTY_DIR_MODE = 0o777  # what the kubelet gives an emptyDir
 INIT_TIMEOUT_SECONDS = 600
@@ -219,9 +227,11 @@ def run_to_completion(client: docker.DockerClient, plan: ContainerPlan, *, netwo
         container.remove(force=True)
         raise LocalRunError(f"init container {plan.name} did not finish within {INIT_TIMEOUT_SECONDS} s") from None
     log = container.logs(tail=20).decode(errors="replace")
+    container.reload()
+    how = health(container, kernel_oom_kills()) if status != 0 else None
     container.remove(force=True)
-    if status != 0:
-        raise LocalRunError(f"init container {plan.name} exited with status {status}:\n{log}")
+    if how is not None:
+        raise LocalRunError(f"init container {plan.name} exited ({how.words()}):\n{log}")
 
 
 def _get(client: docker.DockerClient, name: str) -> Container | None:
@@ -267,3 +277,201 @@ def published_port(container: Container, container_port: int) -> int | None:
         if binding.get("HostPort"):
             return int(binding["HostPort"])
     return None
+
+
+# -- what happened to a container ----------------------------------------------------------
+#
+# WHY three sources for an OOM kill: the engine's State.OOMKilled is what Docker reports, but
+# Podman 4.3 on cgroup v1 says false even when the kernel OOM-killed the container's main
+# process (its exit code is then 137, as for any SIGKILL), and a container the engine restarted
+# shows neither (ExitCode and OOMKilled are reset when it starts again). The kernel itself
+# records every OOM kill: its log (/dev/kmsg: root, or kernel.dmesg_restrict=0) names the
+# killed task's cgroup, which holds the container's id, and the running container's cgroup
+# counts them (memory.events on cgroup v2, memory.oom_control on v1: ``oom_kill N``, readable by
+# anyone). The counter is reset with each start and gone once the container exits, so the log is
+# what tells that the last exit was an OOM kill.
+
+KERNEL_LOG = Path("/dev/kmsg")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+#: An OOM kill this long before the recorded exit (or after it: the clocks differ a little)
+#: is taken as its cause when the exit status is 137 (SIGKILL).
+OOM_BEFORE_EXIT_SECONDS = 10.0
+OOM_AFTER_EXIT_SECONDS = 2.0
+_OOM_TASK_CGROUP = re.compile(r"oom-kill:.*?\btask_memcg=([^,\s]+)|\bTask in (\S+) killed as a result of limit")
+_TIMESTAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:?\d\d)?")
+
+
+@dataclass(frozen=True)
+class OomKill:
+    at: float  # seconds since the epoch
+    cgroup: str  # of the killed task; contains the container's id
+
+
+def kernel_oom_kills(path: Path = KERNEL_LOG) -> list[OomKill] | None:
+    """Every OOM kill the kernel's log still holds, or None when the log cannot be read here."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    boot = time.time() - time.clock_gettime(time.CLOCK_MONOTONIC)  # the log's clock starts at boot
+    kills = []
+    try:
+        while True:
+            try:
+                record = os.read(descriptor, 16384)
+            except BlockingIOError:
+                break
+            except OSError as error:
+                if error.errno == errno.EPIPE:  # overwritten while we read: go on with the next
+                    continue
+                return None if error.errno in (errno.EPERM, errno.EACCES, errno.EINVAL) and not kills else kills
+            if not record:
+                break
+            header, _, message = record.decode(errors="replace").partition(";")
+            match = _OOM_TASK_CGROUP.search(message.split("\n", 1)[0])
+            fields = header.split(",")
+            if match and len(fields) >= 3 and fields[2].isdigit():
+                kills.append(OomKill(boot + int(fields[2]) / 1e6, match.group(1) or match.group(2)))
+    finally:
+        os.close(descriptor)
+    return kills
+
+
+def _timestamp(text: str | None) -> float | None:
+    """An engine time (``2024-05-01T10:00:00.123456789Z``) in seconds since the epoch; None for
+    the engines' "never" (year 1) and anything else unreadable."""
+    match = _TIMESTAMP.fullmatch(text or "")
+    if not match or match.group(1).startswith("0001-"):
+        return None
+    zone = match.group(3) or "Z"
+    zone = "+00:00" if zone == "Z" else zone if ":" in zone else f"{zone[:3]}:{zone[3:]}"
+    return datetime.fromisoformat(match.group(1) + zone).timestamp() + float(match.group(2) or 0)
+
+
+def _cgroup_oom_kills(container: Container) -> int | None:
+    """The OOM kills the running container's memory cgroup counted since it started, when this
+    machine runs it (its PID's cgroup names the container's id) and the file is readable."""
+    pid = (container.attrs.get("State") or {}).get("Pid")
+    if not pid:
+        return None
+    try:
+        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, cgroup = line.split(":", 2)
+        if container.id not in cgroup:
+            continue  # not this container: another machine's PID, or not its cgroup
+        relative = cgroup.lstrip("/")
+        if controllers == "":
+            candidates = [CGROUP_ROOT / relative / "memory.events", CGROUP_ROOT / "unified" / relative / "memory.events"]
+        elif "memory" in controllers.split(","):
+            candidates = [CGROUP_ROOT / "memory" / relative / "memory.oom_control"]
+        else:
+            continue
+        for candidate in candidates:
+            try:
+                content = candidate.read_text()
+            except OSError:
+                continue
+            for entry in content.splitlines():
+                key, _, value = entry.partition(" ")
+                if key == "oom_kill" and value.strip().isdigit():
+                    return int(value)
+    return None
+
+
+def memory_words(size: int) -> str:
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= factor:
+            value = size / factor
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{size} bytes"
+
+
+@dataclass(frozen=True)
+class Health:
+    """What the engine and the kernel say about a container: is it running, how did it last
+    exit (its status, an OOM kill), how often was it restarted."""
+
+    name: str
+    status: str  # the engine's: running, exited, restarting, created, ...
+    exit_code: int | None  # of the last exit, while it is not running (None: running, or never ran)
+    restarts: int  # by the engine's restart policy
+    last_exit_oom: bool | None  # whether the last exit was an OOM kill (None: unknown, or no exit)
+    oom_kills: int | None  # processes of it the kernel OOM-killed (None: nothing readable here)
+    memory_limit: int | None  # bytes
+    error: str | None  # the engine's own words about the last start or exit
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+    def as_json(self) -> dict:
+        return {"exit_code": self.exit_code, "restarts": self.restarts, "oom_killed": self.last_exit_oom,
+                "oom_kills": self.oom_kills, "memory_limit": self.memory_limit, "detail": self.words()}
+
+    def exit_words(self) -> str:
+        """``exit 137: OOM-killed``, ``exit 137: killed by SIGKILL``, ``exit 1``."""
+        code = self.exit_code
+        if code is None:
+            return "never ran" if self.status == "created" else "no exit status"
+        if self.last_exit_oom:
+            return f"exit {code}: OOM-killed"
+        words = f"exit {code}"
+        if 128 < code < 128 + 65:
+            try:
+                words += f": killed by {signal.Signals(code - 128).name}"
+            except ValueError:
+                pass
+            if code == 137 and self.last_exit_oom is None:
+                words += " (an OOM kill or a kill: the kernel log, which tells, is not readable here)"
+        return words
+
+    def words(self) -> str:
+        """Everything worth knowing beyond the status, in words ("" when nothing is)."""
+        facts = []
+        if self.status in ("running", "restarting", "paused"):
+            if self.restarts:
+                facts.append(f"restarted {plural(self.restarts, 'time')}"
+                             + (", last exit: OOM-killed" if self.last_exit_oom else ""))
+        else:
+            facts.append(self.exit_words())
+        others = (self.oom_kills or 0) - (1 if self.last_exit_oom else 0)
+        if others > 0:
+            more = " more" if self.last_exit_oom else ""
+            facts.append(f"{others}{more} {'process' if others == 1 else 'processes'} OOM-killed")
+        if (self.last_exit_oom or others > 0) and self.memory_limit:
+            facts.append(f"memory limit {memory_words(self.memory_limit)}")
+        if self.error:
+            facts.append(f"the engine says: {self.error}")
+        return "; ".join(facts)
+
+
+def health(container: Container, kernel_kills: list[OomKill] | None) -> Health:
+    """The container's :class:`Health`; ``kernel_kills`` is :func:`kernel_oom_kills` (read
+    once for all containers), None when the kernel log is not readable."""
+    state = container.attrs.get("State") or {}
+    status = container.status
+    restarts = int(container.attrs.get("RestartCount") or 0)
+    running = status in ("running", "restarting", "paused")
+    finished = _timestamp(state.get("FinishedAt"))
+    exit_code = None if running or status == "created" or finished is None else state.get("ExitCode")
+    mine = None if kernel_kills is None else [k for k in kernel_kills if container.id in k.cgroup]
+    oom_kills = None if mine is None else len(mine)
+    if running:
+        live = _cgroup_oom_kills(container)
+        if live is not None:
+            oom_kills = max(oom_kills or 0, live)
+    last_exit_oom: bool | None = None
+    if finished is not None and (exit_code is not None or restarts):
+        if state.get("OOMKilled"):
+            last_exit_oom = True
+        elif exit_code is not None and exit_code != 137:
+            last_exit_oom = False  # an OOM kill is a SIGKILL
+        elif mine is not None:
+            last_exit_oom = any(finished - OOM_BEFORE_EXIT_SECONDS <= k.at <= finished + OOM_AFTER_EXIT_SECONDS for k in mine)
+    memory = (container.attrs.get("HostConfig") or {}).get("Memory") or None
+    return Health(name=container.name, status=status, exit_code=exit_code, restarts=restarts,
+                  last_exit_oom=last_exit_oom, oom_kills=oom_kills, memory_limit=memory,
+                  error=(state.get("Error") or "").strip() or None)
