@@ -142,18 +142,20 @@ print(json.dumps({
 def test_the_wheel_installs_next_to_the_newest_constructs_and_synthesizes(distributions, tmp_path):
     """A fresh venv: the wheel, cdktf 0.21.0 and constructs>=10.8.1 from PyPI (~1 minute)."""
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    # Without pip (a bare Debian's python has no ensurepip): the project's pip installs into it.
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
+    pip = [sys.executable, "-m", "pip", "--python", str(python)]
+    pip_env = clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1")
     started = time.monotonic()
     install = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", str(distributions["wheel"]),
+        [*pip, "install", "--quiet", str(distributions["wheel"]),
          "cdktf==0.21.0", f"constructs>={NEWEST_CONSTRUCTS},<11"],
-        env=clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1"), capture_output=True, text=True, timeout=600,
+        env=pip_env, capture_output=True, text=True, timeout=600,
     )
     print(f"pip install into a fresh venv: {time.monotonic() - started:.1f} s")
     assert install.returncode == 0, install.stdout + install.stderr
-    check = subprocess.run([str(python), "-m", "pip", "check"], capture_output=True, text=True,
-                           env=clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1"), timeout=120)
+    check = subprocess.run([*pip, "check"], env=pip_env, capture_output=True, text=True, timeout=120)
     assert check.returncode == 0, check.stdout + check.stderr
 
     app = tmp_path / "app"
