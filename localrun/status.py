@@ -70,7 +70,8 @@ def collect(state_dir: Path, workspace: str | None, say: Reporter | None = None)
         })
         for url in urls:
             entry["viewers"].append({"url": url, "container": container.name, "up": health.running,
-                                     "status": container.status, "detail": health.words()})
+                                     "status": container.status,
+                                     "detail": health.words() if container.status in ENGINE_KEEPS else health.exit_words()})
             if health.running:
                 entry["urls"].append(url)
     return {"workspaces": dict(sorted(report.items()))}

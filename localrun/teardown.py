@@ -94,7 +94,8 @@ def down(options: DownOptions, say: Reporter) -> dict[str, int]:
             for network in networks:
                 say.detail(f"removed network {network} (no container uses it)")
             for network, users in kept_networks.items():
-                say.detail(f"kept network {network}: used by {', '.join(users)}")
+                named = ", ".join(users[:3]) + (f" and {len(users) - 3} more" if len(users) > 3 else "")
+                say.detail(f"kept network {network}: used by {named}")
             kept = " (workspace volumes kept)" if options.keep_volumes else ""
             removed = ", ".join((plural(len(doomed), "container"), plural(len(volumes), "volume"),
                                  plural(len(networks), "network")))

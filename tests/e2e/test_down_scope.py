@@ -20,9 +20,13 @@ from localrun import engine, labels
 from .deployment import IMAGE, owned
 from .tiny_apps import SLEEP, deployment, stack, write_app
 
+pytestmark = pytest.mark.container
+
 TEST_LABEL = "io.ipython-k8s.test"
-NAMESPACE = "issue14-shared"
-FIRST, SECOND = "issue14-down-a", "issue14-down-b"
+#: Names of this session only: sessions sharing the engine may run this module at once.
+SESSION = uuid.uuid4().hex[:6]
+NAMESPACE = f"issue14-shared-{SESSION}"
+FIRST, SECOND = f"issue14-down-a-{SESSION}", f"issue14-down-b-{SESSION}"
 NOTHING = {"containers": [], "volumes": [], "networks": []}
 
 

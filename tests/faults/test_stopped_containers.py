@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 
 import pytest
 
@@ -26,8 +27,12 @@ from localrun import engine, labels
 from tests.e2e.deployment import IMAGE, owned
 from tests.e2e.tiny_apps import HOG, HOG_ONCE, SERVE, deployment, stack, write_app
 
+pytestmark = pytest.mark.container
+
 NOTHING = {"containers": [], "volumes": [], "networks": []}
-KILLED, OOM = "issue14-kill", "issue14-oom"
+#: Names of this session only: sessions sharing the engine may run this module at once.
+SESSION = uuid.uuid4().hex[:6]
+KILLED, OOM = f"issue14-kill-{SESSION}", f"issue14-oom-{SESSION}"
 MIB = 1 << 20
 
 

@@ -30,6 +30,8 @@ WORKSPACE = "issue14-state"
 NAMESPACE = "issue14-state"
 AFRESH = "; move it away to start afresh (new passwords, keys and labels)"
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="mounts a tmpfs (root only)")
+#: `up` and `status` ask the engine once the state is read (no container is made).
+needs_engine = pytest.mark.container
 
 
 @pytest.fixture
@@ -141,6 +143,7 @@ def test_a_state_directory_without_write_permission_is_named(app, tmp_path):
 
 
 # -- a read-only directory, a full disk ----------------------------------------------------------
+@needs_engine
 @as_root
 def test_a_read_only_state_directory_stops_up_and_down_in_one_line_and_status_still_reads_it(app, tmp_path):
     directory = tmp_path / "read-only-state"
@@ -175,6 +178,7 @@ def _fill(directory: Path) -> None:
     (directory / "probe").unlink()
 
 
+@needs_engine
 @as_root
 def test_a_full_disk_during_up_from_is_one_line_and_keeps_the_old_state(app, tmpfs_state):
     local = Local(tmpfs_state)
@@ -193,6 +197,7 @@ def test_a_full_disk_during_up_from_is_one_line_and_keeps_the_old_state(app, tmp
     assert _files(tmpfs_state) == ["filler", "state.json", "state.lock"]
 
 
+@needs_engine
 def test_a_temporary_file_of_a_killed_writer_is_removed_by_the_next_one(app, state_dir):
     stray = state_dir / ".state.json.k1ll3d.tmp"
     stray.write_text('{"version": 1, "wor')
@@ -221,6 +226,7 @@ with locked_state(Path(sys.argv[1])) as state:
 """
 
 
+@needs_engine
 def test_status_answers_while_up_holds_the_lock_and_writes_the_state(state_dir):
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(state_dir), WORKSPACE], cwd=REPO,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -240,6 +246,7 @@ def test_status_answers_while_up_holds_the_lock_and_writes_the_state(state_dir):
         writer.wait(timeout=30)
 
 
+@needs_engine
 def test_status_creates_nothing(tmp_path):
     directory = tmp_path / "never-made"
     result = Local(directory)("status", "--workspace", WORKSPACE)
