@@ -17,6 +17,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,11 @@ from .state import State, locked_state
 from .synth import SynthApp, read_app, synthesize
 
 READY_POLL_SECONDS = 1.0
+#: While nothing listens on the viewer's port yet (connection refused), it is asked this often:
+#: a refused connection costs the viewer nothing, and the viewer is what `up` waits for.
+REFUSED_POLL_SECONDS = 0.1
+#: Containers started at once (each pod's init containers, then its containers, in order).
+PARALLEL_PODS = 8
 CRASH_RESTARTS = 3
 #: Statuses of a container that `up` starts again in place (when it is otherwise as planned).
 RESTARTABLE = ("exited", "created", "stopped", "configured")
@@ -119,12 +125,12 @@ class Applier:
     def fingerprint(self, container: ContainerPlan) -> str:
         return container.fingerprint(self.image_ids[container.image])
 
-    def _stopped_containers(self, pod: PodPlan) -> list | None:
+    def _stopped_containers(self, pod: PodPlan, listed: Mapping[str, engine.Listed]) -> list | None:
         """The pod's containers that are stopped but otherwise as planned ([] when all run), or
         None when the pod must be replaced (a container missing, changed or in another state)."""
         stopped = []
         for container in pod.containers:
-            existing = engine.get_container(self.client, container.name)
+            existing = listed.get(container.name)
             if existing is None or existing.labels.get(labels.SPEC_HASH) != self.fingerprint(container):
                 return None
             if existing.status in RESTARTABLE:
@@ -139,13 +145,19 @@ class Applier:
         engine.remove_volumes(self.client, (v.name for v in engine.volumes(self.client, workspace=self.plan.workspace, pod=pod_name)))
 
     def apply(self) -> tuple[int, int]:
-        """(started, kept) containers."""
+        """(started, kept) containers.
+
+        WHY one list: what runs is read once (names, labels, status); a second ``up`` with every
+        container as planned makes no other call of the engine here. Containers are inspected
+        only to be removed or restarted."""
         workspace = self.plan.workspace
         wanted_pods = {pod.name for pod in self.plan.pods}
-        stale = [
-            c for stack in self.plan.stack_names for c in engine.containers(self.client, workspace=workspace, stack=stack)
-            if c.labels.get(labels.POD) not in wanted_pods
+        listed = engine.listed(self.client, workspace=workspace)
+        stale_names = [
+            name for name, c in listed.items()
+            if c.labels.get(labels.STACK) in self.plan.stack_names and c.labels.get(labels.POD) not in wanted_pods
         ]
+        stale = [c for c in engine.get_containers(self.client, stale_names).values() if c is not None]
         if stale:
             doomed = plural(len(stale), "container")
             with self.say.step(f"removing {doomed} the stacks no longer declare", still="removing",
@@ -155,14 +167,16 @@ class Applier:
                 engine.remove_containers(stale)
                 for pod_name in {c.labels.get(labels.POD) for c in stale}:
                     self._remove_pod(pod_name)
-        for namespace in sorted({pod.namespace for pod in self.plan.pods}):
-            engine.ensure_network(self.client, namespace)
-        stopped = {pod.name: self._stopped_containers(pod) for pod in self.plan.pods}
+        stopped = {pod.name: self._stopped_containers(pod, listed) for pod in self.plan.pods}
         to_start = [pod for pod in self.plan.pods if stopped[pod.name] is None]
         to_restart = [c for pod in self.plan.pods for c in stopped[pod.name] or []]
         kept = sum(len(p.containers) for p in self.plan.pods if p not in to_start) - len(to_restart)
+        if to_start or to_restart:
+            for namespace in sorted({pod.namespace for pod in self.plan.pods}):
+                engine.ensure_network(self.client, namespace)
         if to_restart:
-            self._restart(to_restart)
+            self._restart([c for c in engine.get_containers(self.client, (c.name for c in to_restart)).values()
+                           if c is not None])
         count = sum(len(p.containers) for p in to_start)
         if not to_start:
             return count + len(to_restart), kept
@@ -170,10 +184,40 @@ class Applier:
         keeping = f", keeping {kept}" if kept else ""
         with self.say.step(f"starting {containers} in {plural(len(to_start), 'pod')}{keeping}",
                            still="starting containers", done=f"started {containers}") as step:
-            for pod in to_start:
-                step.status = f"pod {pod.name}"
-                self._start_pod(pod)
+            self._start_pods(to_start, listed, step)
         return count + len(to_restart), kept
+
+    def _start_pods(self, pods: list[PodPlan], listed: Mapping[str, engine.Listed], step) -> None:
+        """Start the pods at once, the viewer's (the published ones) first.
+
+        WHY at once: a container's creation and start are mostly the engine's own work (storage,
+        network, the runtime), 0.5-1 s each on a busy 2-core machine; one after the other, the
+        viewer, which `up` and its user wait for, started last. Each pod still runs its init
+        containers to completion before its containers, as the kubelet does. Volumes shared by
+        pods (claims) are made first, once; a pod's emptyDirs are its own."""
+        pods = sorted(pods, key=lambda pod: not any(c.published for c in pod.containers))
+        for pod in pods:
+            for volume in pod.volumes:
+                if volume.kind != labels.EMPTY_DIR:
+                    engine.ensure_volume(self.client, volume, namespace=pod.namespace, pod=pod.name)
+        names = {pod.name for pod in pods}
+        leftover = {c.labels.get(labels.POD) for c in listed.values()} & names
+        leftover |= {(v.attrs.get("Labels") or {}).get(labels.POD)
+                     for v in engine.volumes(self.client, workspace=self.plan.workspace)} & names
+        done = 0
+        step.status = f"0 of {len(pods)} pods"
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_PODS, len(pods))) as pool:
+            futures = [pool.submit(self._start_pod, pod, pod.name in leftover) for pod in pods]
+            failures = []
+            for future in futures:
+                try:
+                    future.result()
+                except Exception as error:  # noqa: BLE001 - every pod gets its chance; the first failure is raised
+                    failures.append(error)
+                done += 1
+                step.status = f"{done} of {len(pods)} pods"
+        if failures:
+            raise failures[0]
 
     def _restart(self, stopped: list) -> None:
         """Start stopped containers again in their pod, as the kubelet restarts a container:
@@ -188,8 +232,10 @@ class Applier:
                          f"({engine.health(container, kernel_kills).words() or container.status})")
                 engine.start(container)
 
-    def _start_pod(self, pod: PodPlan) -> None:
-        self._remove_pod(pod.name)
+    def _start_pod(self, pod: PodPlan, leftover: bool = True) -> None:
+        """``leftover``: the pod may have containers or emptyDirs of an earlier run to remove."""
+        if leftover:
+            self._remove_pod(pod.name)
         network = labels.network_name(pod.namespace)
         for volume in pod.volumes:
             engine.ensure_volume(self.client, volume, namespace=pod.namespace, pod=pod.name)
@@ -217,23 +263,56 @@ def _viewer(route: Route, container: ContainerPlan, plan: Plan) -> Viewer:
 
 
 def _check_running(client, plan: Plan) -> None:
+    plans = [c for pod in plan.pods for c in pod.containers]
+    found = engine.get_containers(client, (c.name for c in plans))  # inspected at once
+    for container_plan in plans:
+        container = found[container_plan.name]
+        if container is None:
+            raise LocalRunError(f"container {container_plan.name} disappeared")
+        restarts = container.attrs.get("RestartCount", 0) or 0
+        if container.status in ("exited", "dead") and not container_plan.restart or restarts >= CRASH_RESTARTS:
+            health = engine.health(container, engine.kernel_oom_kills())
+            raise LocalRunError(
+                f"container {container_plan.name} keeps exiting (status {container.status}, {restarts} restarts"
+                f"{'; ' + health.words() if health.words() else ''}); its log ends with:\n{engine.logs_tail(container)}"
+            )
+
+
+def _check_listed(client, plan: Plan) -> None:
+    """:func:`_check_running` from one list of the workspace's containers, for an ``up`` that
+    started nothing: every container there and running (or being restarted by the engine) is
+    all a list can tell, and all that matters when nothing new was started; anything else gets
+    the whole check (inspecting each, the restart counts, the words)."""
+    found = engine.listed(client, workspace=plan.workspace)
     for pod in plan.pods:
         for container_plan in pod.containers:
-            container = engine.get_container(client, container_plan.name)
-            if container is None:
-                raise LocalRunError(f"container {container_plan.name} disappeared")
-            container.reload()
-            restarts = container.attrs.get("RestartCount", 0) or 0
-            if container.status in ("exited", "dead") and not container_plan.restart or restarts >= CRASH_RESTARTS:
-                health = engine.health(container, engine.kernel_oom_kills())
-                raise LocalRunError(
-                    f"container {container_plan.name} keeps exiting (status {container.status}, {restarts} restarts"
-                    f"{'; ' + health.words() if health.words() else ''}); its log ends with:\n{engine.logs_tail(container)}"
-                )
+            listed = found.get(container_plan.name)
+            if listed is None or listed.status not in ("running", "restarting"):
+                _check_running(client, plan)
+                return
+
+
+def _refused(error: BaseException) -> bool:
+    """Whether a request failed because nothing listens on the port (the connection refused, or
+    reset before an answer by a port forwarder with no server behind it)."""
+    pending: list[object] = [error]
+    seen: set[int] = set()
+    while pending:
+        item = pending.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, (ConnectionRefusedError, ConnectionResetError)):
+            return True
+        pending.extend((item.__cause__, item.__context__, getattr(item, "reason", None), *item.args))
+    return False
 
 
 def wait_for_viewers(client, plan: Plan, published: list[tuple[Route, ContainerPlan]], *, timeout: float,
-                     say: Reporter) -> list[Viewer]:
+                     say: Reporter, started: bool = True) -> list[Viewer]:
+    """Poll each published viewer until it answers, checking the containers meanwhile; at the
+    end every container must still be there and not keep exiting. ``started``: this ``up``
+    started or restarted containers (when it did not, the last check is one list)."""
     viewers = [_viewer(route, container, plan) for route, container in published]
     deadline = time.monotonic() + timeout
     for (route, container), viewer in zip(published, viewers):
@@ -241,22 +320,32 @@ def wait_for_viewers(client, plan: Plan, published: list[tuple[Route, ContainerP
         probe = f"http://127.0.0.1:{port}{container.readiness_path or '/'}"
         with say.step(f"waiting for the viewer at {viewer.url}", still="waiting for the viewer",
                       done="the viewer answered"):
-            say.detail(f"polling {probe} every {READY_POLL_SECONDS:.0f} s until it answers (--timeout {timeout:.0f} s)")
+            say.detail(f"polling {probe} every {READY_POLL_SECONDS:.0f} s (every {REFUSED_POLL_SECONDS} s while "
+                       f"nothing listens there) until it answers (--timeout {timeout:.0f} s)")
+            checked = time.monotonic()
             while True:
+                refused = False
                 try:
                     if requests.get(probe, timeout=3, allow_redirects=False).status_code < 400:
                         break
+                except requests.ConnectionError as error:
+                    refused = _refused(error)
                 except requests.RequestException:
                     pass
-                _check_running(client, plan)
+                if not refused or time.monotonic() - checked >= READY_POLL_SECONDS:
+                    _check_running(client, plan)  # the containers: at most every READY_POLL_SECONDS
+                    checked = time.monotonic()
                 if time.monotonic() > deadline:
                     log = engine.logs_tail(engine.get_container(client, container.name))
                     raise LocalRunError(
                         f"the viewer {container.name} did not answer {probe} within {timeout:.0f} s "
                         f"(--timeout); its log ends with:\n{log}"
                     )
-                time.sleep(READY_POLL_SECONDS)
-    _check_running(client, plan)
+                time.sleep(REFUSED_POLL_SECONDS if refused else READY_POLL_SECONDS)
+    if started:
+        _check_running(client, plan)
+    else:
+        _check_listed(client, plan)
     return viewers
 
 
@@ -302,6 +391,6 @@ def up(options: UpOptions, say: Reporter) -> list[Viewer]:
                 "outputs": result.outputs,
             })
         state.save()
-        viewers = wait_for_viewers(client, plan, published, timeout=options.timeout, say=say)
+        viewers = wait_for_viewers(client, plan, published, timeout=options.timeout, say=say, started=bool(started))
     say(f"up in {elapsed(time.monotonic() - started_at)}")
     return viewers

@@ -173,6 +173,40 @@ def containers(client: docker.DockerClient, **selector: str) -> list[Container]:
     return client.containers.list(all=True, filters={"label": labels.selector(**selector)})
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A container as the engine's list shows it: enough to tell whether it is as planned."""
+
+    id: str
+    name: str
+    status: str  # running, exited, created, ...
+    labels: dict[str, str]
+
+
+def listed(client: docker.DockerClient, **selector: str) -> dict[str, Listed]:
+    """Our containers with every given label, by name, from one list call.
+
+    WHY not :func:`containers`: the SDK's list inspects every container it lists (one more call
+    each, 20-100 ms apiece on a busy Podman); the list itself has the names, labels and status."""
+    found = client.api.containers(all=True, filters={"label": labels.selector(**selector)})
+    entries = {}
+    for entry in found:
+        name = (entry.get("Names") or [""])[0].lstrip("/")
+        state = entry.get("State")
+        status = state.get("Status", "") if isinstance(state, dict) else str(state or "")
+        entries[name] = Listed(id=entry["Id"], name=name, status=status, labels=entry.get("Labels") or {})
+    return entries
+
+
+def get_containers(client: docker.DockerClient, names: Iterable[str]) -> dict[str, Container | None]:
+    """Each named container inspected (None: not there), the inspections at once."""
+    names = list(dict.fromkeys(names))
+    if not names:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(8, len(names))) as pool:
+        return dict(zip(names, pool.map(lambda name: _get(client, name), names)))
+
+
 def _mount(plan: MountPlan) -> Mount:
     if plan.type == "tmpfs":
         return Mount(plan.target, None, type="tmpfs", read_only=plan.read_only,
