@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         # --only refreshes those comparisons and keeps the others from the last full run
         results = report.merge(ROOT / "bench" / "results.json", results) if arguments.only else results
         report.write(results, runs, ROOT / "bench" / "results.json")
-        report.update_readme(ROOT / "README.md", results, runs)
+        report.update_readme(ROOT / "docs" / "benchmarks.md", results, runs)
     print(report.table(results))
     return 0
 

@@ -66,7 +66,8 @@ def write(results: list[dict], runs: int, path: Path) -> None:
 
 
 def update_readme(readme: Path, results: list[dict], runs: int) -> bool:
-    """Replace the table between the markers; return False when the README has no markers."""
+    """Replace the table between the markers in ``readme`` (docs/benchmarks.md); return False
+    when the file has no markers."""
     text = readme.read_text()
     if README_START not in text or README_END not in text:
         return False
