@@ -532,38 +532,61 @@ def unify(types: Sequence[Any]) -> Any:
     if len(distinct) == 1:
         return distinct[0]
     known = [t for t in distinct if t != "dynamic"]
+    if len(known) == len(distinct):
+        return _unify_known(known)
     if not known:
         return "dynamic"
+    # With a null (or an unknown) among them, Terraform leaves collections as they are and
+    # falls back to no conversion at all where the others have no common type.
+    if any(isinstance(t, tuple) for t in known):
+        return "dynamic"
+    try:
+        return _unify_known(known)
+    except _NoUnification:
+        return "dynamic"
+
+
+def _unify_known(known: list[Any]) -> Any:
+    if len(known) == 1:
+        return known[0]
     if all(t in PRIMITIVES for t in known):
-        if len(known) == 1:
-            return known[0]
         if "string" in known:
             return "string"
         raise _NoUnification()
     kinds = {t[0] if isinstance(t, tuple) else t for t in known}
-    if len(known) < len(distinct) and kinds & {"list", "set", "map", "tuple", "object"}:
-        return "dynamic"  # a null among collections: Terraform leaves the types as they are
+    if kinds & set(PRIMITIVES) or {"object", "tuple"} <= kinds:
+        raise _NoUnification()  # a primitive and a collection, an object and a tuple: never
     if kinds <= {"list"} or kinds <= {"set"} or kinds <= {"map"}:
-        return (known[0][0], unify([t[1] for t in known]))
+        return (known[0][0], _element_unify([t[1] for t in known]))
     if kinds <= {"tuple"}:
         lengths = {len(t[1]) for t in known}
         if len(lengths) == 1:
             return ("tuple", tuple(unify(column) for column in zip(*(t[1] for t in known))))
         elements = [e for t in known for e in t[1]]
-        return ("list", unify(elements) if elements else "dynamic")
+        return ("list", _element_unify(elements, from_tuples=True) if elements else "dynamic")
     if kinds <= {"object"}:
         names = {tuple(name for name, _ in t[1]) for t in known}
         if len(names) == 1:
             columns = zip(*([a for _, a in t[1]] for t in known))
             return ("object", tuple(zip(next(iter(names)), (unify(list(c)) for c in columns))))
-        return ("map", unify([a for t in known for _, a in t[1]]))
+        return ("map", _element_unify([a for t in known for _, a in t[1]]))
     if kinds <= {"object", "map"}:
-        return ("map", unify([a for t in known for a in ([x for _, x in t[1]] if t[0] == "object" else [t[1]])]))
-    if kinds & set(PRIMITIVES) or {"object", "tuple"} <= kinds:
-        raise _NoUnification()  # a primitive and a collection, an object and a tuple: never
+        try:
+            return ("map", _element_unify([a for t in known for a in ([x for _, x in t[1]] if t[0] == "object" else [t[1]])]))
+        except _NoUnification:
+            pass  # Terraform then looks further, and this does not follow it
     raise UnsupportedExpression(
         f"unifying {' and '.join(sorted(_friendly(t) for t in known))} types is not reproduced locally"
     )
+
+
+def _element_unify(types: list[Any], *, from_tuples: bool = False) -> Any:
+    """The element type of a collection unified from the given types. Where nulls leave it
+    open, Terraform's conversions are followed only for tuples of primitives made a list."""
+    element = unify(types)
+    if element == "dynamic" and any(t != "dynamic" and (isinstance(t, tuple) or not from_tuples) for t in types):
+        raise UnsupportedExpression("a collection type unified from nulls and other values is not reproduced locally")
+    return element
 
 
 def convert(value: Any, target: Any) -> Any:
@@ -588,8 +611,8 @@ def convert(value: Any, target: Any) -> Any:
             return number
         raise ExpressionError(f"a number is required, got a {_friendly(current)}")
     if target == "bool":
-        if value in ("true", "false"):
-            return value == "true"
+        if value in ("true", "false", "1", "0"):
+            return value in ("true", "1")
         raise ExpressionError(f"a bool is required, got {value!r}" if isinstance(value, str) else f"a bool is required, got a {_friendly(current)}")
     kind = target[0]
     if kind in ("list", "set"):
@@ -599,7 +622,12 @@ def convert(value: Any, target: Any) -> Any:
         if element_type == "dynamic" and isinstance(value, (CtyList, CtySet)):
             element_type = value.element_type
         elif element_type == "dynamic":
-            element_type = unify([type_of(v) for v in value]) if value else "dynamic"
+            try:
+                element_type = unify([type_of(v) for v in value]) if value else "dynamic"
+            except _NoUnification:
+                raise ExpressionError(f"all elements of a {kind} must have the same type") from None
+            if element_type == "dynamic" and any(v is not None for v in value):
+                raise ExpressionError(f"cannot convert a {_friendly(current)} of nulls and collections to a {kind}")
         items = [convert(v, element_type) for v in value]
         return CtyList(items, element_type) if kind == "list" else _make_set(items, element_type)
     if kind == "map":
@@ -609,7 +637,12 @@ def convert(value: Any, target: Any) -> Any:
         if element_type == "dynamic" and isinstance(value, CtyMap):
             element_type = value.element_type
         elif element_type == "dynamic":
-            element_type = unify([type_of(v) for v in value.values()]) if value else "dynamic"
+            try:
+                element_type = unify([type_of(v) for v in value.values()]) if value else "dynamic"
+            except _NoUnification:
+                raise ExpressionError("all elements of a map must have the same type") from None
+            if element_type == "dynamic" and any(v is not None for v in value.values()):
+                raise UnsupportedExpression(f"converting an {_friendly(current)} of nulls and collections to a map is not reproduced locally")
         return CtyMap({k: convert(v, element_type) for k, v in value.items()}, element_type)
     if kind == "tuple":
         if not isinstance(value, list) or isinstance(value, CtySet) or len(value) != len(target[1]):
@@ -625,15 +658,16 @@ def convert(value: Any, target: Any) -> Any:
 
 def _make_set(items: list[Any], element_type: Any) -> CtySet:
     """A cty set: duplicates dropped, strings and numbers in order, null last."""
-    if element_type not in PRIMITIVES + ("dynamic",):
-        raise UnsupportedExpression("the order of a set of collections is not reproduced locally")
     unique: list[Any] = []
-    for item in items:
-        if not any(equal(item, seen) for seen in unique):
+    for item in items:  # numbers by their text: -0 and 0 are two elements of a set
+        if not any(item.text() == seen.text() if isinstance(item, Number) and isinstance(seen, Number)
+                   else equal(item, seen) for seen in unique):
             unique.append(item)
+    if element_type not in PRIMITIVES + ("dynamic",) and len(unique) > 1:
+        raise UnsupportedExpression("the order of a set of collections is not reproduced locally")
     present = [i for i in unique if i is not None]
     if element_type == "number":
-        present.sort(key=lambda n: n.value)
+        present.sort(key=lambda n: (n.value, not n.negative))
     elif element_type in ("bool", "string"):
         present.sort()  # false before true; strings by code point, as Go compares them
     elif len(present) > 1:
@@ -1042,27 +1076,72 @@ class Conditional(Node):
         chosen, other = (self.then, self.otherwise) if condition else (self.otherwise, self.then)
         value = chosen.evaluate(context)
         try:
-            other_value = other.evaluate(context)  # its type counts, its errors do not
+            other_type = _branch_type(other, context)  # its type counts, its errors do not
         except ReferenceFailure:
             raise  # an undeclared reference is an error wherever it is
         except UnsupportedExpression:
             raise UnsupportedExpression(
                 f"the result type of a conditional depends on a branch not evaluated locally (in {context.text!r})"
             ) from None
-        except ExpressionError:
-            return value
-        if value is None or other_value is None:
-            return value  # an untyped null takes the other branch's type
+        if value is None or other_type == "dynamic":
+            return value  # an untyped null, or a failed call or reference: no unification
         try:
-            result_type = unify([type_of(value), type_of(other_value)])
+            result_type = unify([type_of(value), other_type])
         except _NoUnification:
             raise ExpressionError(
                 f"inconsistent conditional result types: {_friendly(type_of(value))} and "
-                f"{_friendly(type_of(other_value))} (in {context.text!r})"
+                f"{_friendly(other_type)} (in {context.text!r})"
             ) from None
         except UnsupportedExpression as error:
             raise UnsupportedExpression(f"{error} (in {context.text!r})") from None
         return convert(value, result_type)
+
+
+_BOOL_OPERATORS = ("==", "!=", "<", ">", "<=", ">=", "&&", "||")
+
+
+def _branch_type(node: Node, context: Context) -> Any:
+    """The type of the conditional's other branch, as Terraform unifies it: a part that fails
+    is an unknown value, of the type Terraform gives it (a failed call or reference: any type;
+    an operator: its result type; a template: string; a tuple or an object keeps its shape)."""
+    try:
+        return type_of(node.evaluate(context))
+    except (UnsupportedExpression, ReferenceFailure):
+        raise
+    except ExpressionError:
+        pass
+    if isinstance(node, Binary):
+        return "bool" if node.operator in _BOOL_OPERATORS else "number"
+    if isinstance(node, Unary):
+        return "bool" if node.operator == "!" else "number"
+    if isinstance(node, TemplateNode):
+        only = node.parts[0] if len(node.parts) == 1 else None
+        return _branch_type(only, context) if isinstance(only, Node) else "string"
+    if isinstance(node, ListNode):
+        return ("tuple", tuple(_branch_type(item, context) for item in node.items))
+    if isinstance(node, ObjectNode):
+        attributes = {}
+        for key_node, value_node in node.items:
+            try:
+                key = key_node.evaluate(context)
+                key = None if key is None else convert(key, "string")
+            except (UnsupportedExpression, ReferenceFailure):
+                raise
+            except ExpressionError:
+                return "dynamic"
+            if key is None:
+                return "dynamic"
+            attributes[key] = _branch_type(value_node, context)
+        return ("object", tuple(sorted(attributes.items())))
+    if isinstance(node, Conditional):  # an unknown of the unified type of its branches
+        then, otherwise = _branch_type(node.then, context), _branch_type(node.otherwise, context)
+        if "dynamic" in (then, otherwise):
+            return "dynamic"
+        try:
+            return unify([then, otherwise])
+        except _NoUnification:
+            return "dynamic"
+    return "dynamic"  # a call, a reference, an index: Terraform's unknown of any type
 
 
 @dataclass(frozen=True)
@@ -1576,9 +1655,9 @@ def _format_verb(match: re.Match, arg: Any, offset: int) -> str:
 
 
 def _go_flags(flags: str) -> tuple[bool, bool, bool, bool, bool]:
-    """Go's fmt flag parsing: '-' turns '0' off."""
-    minus = "-" in flags
-    return minus, "0" in flags and not minus, "+" in flags, " " in flags, "#" in flags
+    """Go's fmt flags as a Formatter sees them: '0' and '-' both reported, each formatter
+    decides (big.Int pads right for '-', big.Float pads with zeros for '0')."""
+    return "-" in flags, "0" in flags, "+" in flags, " " in flags, "#" in flags
 
 
 def _go_format_int(value: int, verb: str, flags: str, width: int | None, prec: int | None) -> str:
@@ -1788,13 +1867,27 @@ class Function:
             )
             raise ExpressionError(f"{name}() takes {expected} arguments, got {len(values)} (in {where!r})")
         try:
-            return self.implementation(*values)
+            return _nfc_strings(self.implementation(*values))  # every cty string is NFC, JSON text too
         except UnsupportedExpression as error:
             raise UnsupportedExpression(f"{name}(): {error} (in {where!r})") from None
         except ExpressionError as error:
             raise ExpressionError(f"{name}() failed in {where!r}: {error}") from None
         except Exception as error:  # noqa: BLE001 - a case this module does not foresee
             raise UnsupportedExpression(f"{name}() cannot be evaluated locally in {where!r}: {type(error).__name__}: {error}") from None
+
+
+def _nfc_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return _nfc(value)
+    if isinstance(value, (CtyList, CtySet)):
+        return type(value)([_nfc_strings(v) for v in value], value.element_type)
+    if isinstance(value, list):
+        return [_nfc_strings(v) for v in value]
+    if isinstance(value, CtyMap):
+        return CtyMap({_nfc(k): _nfc_strings(v) for k, v in value.items()}, value.element_type)
+    if isinstance(value, dict):
+        return {_nfc(k): _nfc_strings(v) for k, v in value.items()}
+    return value
 
 
 def _arg(value: Any, kind: Any, what: str = "argument") -> Any:
@@ -1985,6 +2078,8 @@ def _max_min(largest: bool) -> Callable[..., Number]:
 def _merge(*maps: Any) -> Any:
     for value in maps:
         if value is not None and not isinstance(value, dict):
+            if isinstance(value, list) and not value and None in maps:
+                raise UnsupportedExpression("merge() of a null and an empty list is not reproduced locally")
             raise ExpressionError(f"arguments must be maps or objects, got {_friendly(type_of(value))}")
     merged: dict = {}
     for value in maps:
