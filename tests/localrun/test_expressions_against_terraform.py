@@ -17,8 +17,9 @@ function and operator it supports. Cases are HCL expressions; each one is evalua
 
 A case Terraform evaluates must give the same JSON text, byte for byte; a case Terraform rejects
 must raise ExpressionError; a case marked ``U(...)`` is one the evaluator does not reproduce and
-must raise UnsupportedExpression. Every error must name the expression. Every function in the
-evaluator's table and every operator needs cases here (test_every_function_and_operator_has_cases),
+must raise UnsupportedExpression; a generated case (``G``, random expressions from a fixed seed)
+must do one of these. Every error must name the expression. Every function in the evaluator's
+table and every operator needs written cases here (test_every_function_and_operator_has_cases),
 so a function added without them fails.
 """
 
