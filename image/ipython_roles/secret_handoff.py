@@ -21,7 +21,7 @@ exec'd with, and an exec is the only way to get a clean one:
 
 Where a process must hold a secret, it does so in a file of its own user, not in its
 environment: the engines and the viewer's kernels hold the cluster key in their connection
-files (an engine cannot work without it; a kernel's ``Client()`` needs it), as the README says.
+files (an engine cannot work without it; a kernel's ``Client()`` needs it), as docs/security.md says.
 
 Pipes hold 64 KiB before a writer would block; the secrets are small, and a larger payload is
 refused with a one-line error rather than a hang.

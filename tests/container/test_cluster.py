@@ -144,7 +144,7 @@ def scan_for_secrets(reversed_needles):
 
 
 def test_no_process_a_user_reaches_holds_the_password_and_only_connection_files_the_key(cluster):
-    """PID 1 (tini) included; the key is where the README says it must be, nowhere else."""
+    """PID 1 (tini) included; the key is where docs/security.md says it must be, nowhere else."""
     viewer, _started = cluster
     needles = repr({"password": PASSWORD[::-1], "key": KEY[::-1]})
     in_kernel = SCAN_FOR_SECRETS + f"print(json.dumps(scan_for_secrets({needles})))\n"

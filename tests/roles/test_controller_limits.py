@@ -315,7 +315,7 @@ os._exit(0)
 
 def test_a_part_just_under_the_limit_goes_through_and_one_over_it_is_lost(plain_cluster, tmp_path):
     """Limit minus 1 MiB as a task's argument and as its result; limit plus 1 MiB never reaches
-    the engine (the README's advice: raise IPYTHON_MAX_MESSAGE_MIB), and the client goes on."""
+    the engine (docs/security.md's advice: raise IPYTHON_MAX_MESSAGE_MIB), and the client goes on."""
     controller, engine, first = plain_cluster
     assert run_client(first, tmp_path, under=LIMIT - MIB, over=LIMIT + MIB) == {"under": True, "over": "lost", "after": 42}
     assert controller.alive() and engine.alive()
