@@ -70,7 +70,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
-from .repository_source import RepositorySource, parse_repository
+from .repository_source import RepositorySource, parse_repository, redact_url
 
 ROLES = ("viewer", "controller", "engine")
 SECRET_VARIABLES = ("IPYTHON_USER_PASSWORD", "IPYTHON_CLUSTER_KEY")
@@ -235,7 +235,8 @@ def check_known_variables(environ: Mapping[str, str]) -> None:
         close = difflib.get_close_matches(name[len(OWN_PREFIX):], list(suffixes), n=1, cutoff=0.6)
         hint = f"did you mean {suffixes[close[0]]}?" if close else "see the image's README for its variables"
         secret = _SECRET_LOOKING.search(name) is not None  # a misspelt password must not be printed
-        raise ConfigError(name, environ[name], f"not a variable of the image; {hint}", secret=secret)
+        # nor the credentials of a misspelt IPYTHON_NOTEBOOK_REPOSITORY
+        raise ConfigError(name, redact_url(environ[name]), f"not a variable of the image; {hint}", secret=secret)
 
 
 def _label(environ: Mapping[str, str]) -> str | None:

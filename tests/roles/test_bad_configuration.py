@@ -251,26 +251,73 @@ REPOSITORY_ALLOWED = (
     "a git URL (https://, http://, git://, ssh://, file://, user@host:path or an absolute path) "
     "without spaces, optionally followed by #branch-or-tag"
 )
+REF_HINT = " (a ref has letters, digits, '.', '_', '-', '/')"
+OPTION_LIKE = "a git URL whose host and user name do not start with '-' (git and ssh would read them as options)"
+ENCODING_HINT = " (in a user name or password, write '/' as %2F and '#' as %23)"
+TOKEN = "ghp_" + SECRET.replace("-", "")
+LONG = "https://example.org/" + "n" * 4980
+# (id, value, how the error shows it, what is allowed)
 BAD_REPOSITORIES = [
-    ("space", "https://example.org/notebooks repo.git", "https://example.org/notebooks repo.git"),
-    ("trailing newline", "https://example.org/n.git\n", "https://example.org/n.git\\n"),
-    ("ftp scheme", "ftp://example.org/n.git", "ftp://example.org/n.git"),
-    ("ext transport", "ext::sh -c touch% /tmp/pwned", "ext::sh -c touch% /tmp/pwned"),
-    ("ext transport without space", "ext::/bin/false", "ext::/bin/false"),
-    ("relative path", "notebooks", "notebooks"),
-    ("git option", "--upload-pack=/bin/false", "--upload-pack=/bin/false"),
-    ("empty ref", "https://example.org/n.git#", "https://example.org/n.git#"),
-    ("ref with dots", "https://example.org/n.git#a..b", "https://example.org/n.git#a..b"),
-    ("ref as option", "https://example.org/n.git#-x", "https://example.org/n.git#-x"),
-    ("password in url", f"https://user:{SECRET}@example.org/n y.git", "https://user:<hidden>@example.org/n y.git"),
+    ("space", "https://example.org/notebooks repo.git", "https://example.org/notebooks repo.git", REPOSITORY_ALLOWED),
+    ("trailing newline", "https://example.org/n.git\n", "https://example.org/n.git\\n", REPOSITORY_ALLOWED),
+    ("ftp scheme", "ftp://example.org/n.git", "ftp://example.org/n.git", REPOSITORY_ALLOWED),
+    ("ext transport", "ext::sh -c touch% /tmp/pwned", "ext::sh -c touch% /tmp/pwned", REPOSITORY_ALLOWED),
+    ("ext transport without space", "ext::/bin/false", "ext::/bin/false", REPOSITORY_ALLOWED),
+    ("relative path", "notebooks", "notebooks", REPOSITORY_ALLOWED),
+    ("git option", "--upload-pack=/bin/false", "--upload-pack=/bin/false", OPTION_LIKE),
+    ("empty ref", "https://example.org/n.git#", "https://example.org/n.git#", REPOSITORY_ALLOWED + REF_HINT),
+    ("ref with dots", "https://example.org/n.git#a..b", "https://example.org/n.git#a..b", REPOSITORY_ALLOWED + REF_HINT),
+    ("ref as option", "https://example.org/n.git#-x", "https://example.org/n.git#-x", REPOSITORY_ALLOWED + REF_HINT),
+    # option-like hosts and user names, in every form (git blocks some itself; the check refuses all)
+    ("option as scp-like user", "-oProxyCommand@x:y", "<hidden>@x:y", OPTION_LIKE),
+    ("option as scp-like host", "-oProxyCommand=touch:y", "-oProxyCommand=touch:y", OPTION_LIKE),
+    ("option as ssh host", "ssh://-oProxyCommand=touch/x", "ssh://-oProxyCommand=touch/x", OPTION_LIKE),
+    ("percent-encoded option as ssh host", "ssh://%2doProxyCommand=touch/x", "ssh://%2doProxyCommand=touch/x",
+     OPTION_LIKE),
+    ("option as ssh user", "ssh://-oProxyCommand=touch@h/x", "ssh://<hidden>@h/x", OPTION_LIKE),
+    ("percent-encoded option as https user", "https://%2Doops@h/x.git", "https://<hidden>@h/x.git", OPTION_LIKE),
+    ("option as git host", "git://-h/x.git", "git://-h/x.git", OPTION_LIKE),
+    ("too long", LONG, LONG[:60] + f"...({len(LONG)} characters)", f"at most 2048 characters (this one has {len(LONG)})"),
+    ("credentials on git://", f"git://{TOKEN}@h/x.git", "git://<hidden>@h/x.git",
+     "a git:// or file:// URL without user name or password (git:// has no authentication; "
+     "for a private repository use https://TOKEN@host/path)"),
+    ("password in an ssh URL", f"ssh://git:{SECRET}@h/x.git", "ssh://<hidden>@h/x.git",
+     "an ssh URL without password (ssh authenticates with a key; for a private repository use "
+     "https://TOKEN@host/path)"),
+    ("password in a scp-like address", f"git:{SECRET}@h:x.git", "<hidden>@h:x.git",
+     "an ssh URL without password (ssh authenticates with a key; for a private repository use "
+     "https://TOKEN@host/path)"),
+    ("file URL with a host", "file://server/srv/n.git", "file://server/srv/n.git",
+     "a file:// URL naming a path in the container: file:///path"),
+    # a refused URL hides its credentials in every form
+    ("password in url", f"https://user:{SECRET}@example.org/n y.git", "https://<hidden>@example.org/n y.git",
+     REPOSITORY_ALLOWED),
+    ("token as user name", f"https://{TOKEN}@example.org/n y.git", "https://<hidden>@example.org/n y.git",
+     REPOSITORY_ALLOWED),
+    ("password with @", f"https://user:p@ss-{SECRET}@example.org/n y.git", "https://<hidden>@example.org/n y.git",
+     REPOSITORY_ALLOWED),
+    ("password with unencoded slash", f"https://user:p/{SECRET}@example.org/n.git", "https://<hidden>@example.org/n.git",
+     REPOSITORY_ALLOWED + ENCODING_HINT),
+    ("password with unencoded hash", f"https://user:p#{SECRET}@example.org/n.git", "https://<hidden>@example.org/n.git",
+     REPOSITORY_ALLOWED + ENCODING_HINT),
+    ("percent-encoded password", f"https://user:p%40{SECRET}@example.org/n y.git", "https://<hidden>@example.org/n y.git",
+     REPOSITORY_ALLOWED),
+    ("scp-like token", f"{TOKEN}@example.org:n y.git", "<hidden>@example.org:n y.git", REPOSITORY_ALLOWED),
 ]
-for name, value, shown in BAD_REPOSITORIES:
-    suffix = " (a ref has letters, digits, '.', '_', '-', '/')" if "#" in value and "ref" in name else ""
+CASES.append(
+    (
+        "misspelt repository variable does not show the credentials",
+        {**VIEWER, "IPYTHON_NOTEBOOK_REPOSITRY": f"https://{TOKEN}@example.org/n.git"},
+        "error: IPYTHON_NOTEBOOK_REPOSITRY=https://<hidden>@example.org/n.git: not a variable of the image; "
+        "did you mean IPYTHON_NOTEBOOK_REPOSITORY?",
+    )
+)
+for name, value, shown, allowed in BAD_REPOSITORIES:
     CASES.append(
         (
             f"repository {name}",
             {**VIEWER, "IPYTHON_NOTEBOOK_REPOSITORY": value},
-            f"error: IPYTHON_NOTEBOOK_REPOSITORY={shown}: {REPOSITORY_ALLOWED}{suffix}",
+            f"error: IPYTHON_NOTEBOOK_REPOSITORY={shown}: {allowed}",
         )
     )
 
@@ -296,6 +343,7 @@ def test_bad_configuration_is_one_line_and_exit_2(tmp_path: Path, environment: d
     assert result.stderr == expected + "\n"
     assert result.stdout == ""
     assert SECRET not in result.stderr
+    assert TOKEN not in result.stderr
     assert list(home.iterdir()) == [], "nothing may be written"
     assert not workspace.exists(), "nothing may be created"
 

@@ -4,6 +4,8 @@ never clobber a workspace that already holds something (a persistent volume afte
 from __future__ import annotations
 
 import json
+import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from ipython_roles.repository_source import parse_repository
 from ipython_roles.workspace import STAGING_PREFIX, Outcome, populate
 
 from .artifacts import git, notebook
+from .git_servers import bare_copy, git_daemon
 from .conftest import PASSWORD, TINY_PACKAGE, offline_install
 from .kernel_client import JupyterClient
 from .processes import ENTRYPOINT, PYTHON, RoleProcess, base_environment, wait_for_viewer, wait_until
@@ -97,7 +100,101 @@ def test_password_in_url_is_masked_in_failure_messages(tmp_path):
     result = populate(source, tmp_path / "work")
     assert result.outcome is Outcome.FAILED
     assert "tok3n" not in result.message
-    assert source.describe() == "https://user:<hidden>@127.0.0.1:9/nothing.git"
+    assert source.describe() == "https://<hidden>@127.0.0.1:9/nothing.git"
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory, ports, notebook_repository):
+    """The notebook repository on git daemon and on a plain static file server (dumb HTTP)."""
+    root = tmp_path_factory.mktemp("served")
+    bare_copy(notebook_repository, root)
+    port = ports.port()
+    http = subprocess.Popen(
+        [PYTHON, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(root), str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/notebooks.git/info/refs", timeout=2).ok, 15, "http.server")
+        with git_daemon(root, ports.port()) as daemon:
+            yield {"git": daemon, "http": f"http://127.0.0.1:{port}"}
+    finally:
+        http.terminate()
+        http.wait(10)
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # closed again when the probe is
+
+
+# (id, URL with {repo} = the notebook repository, {tmp}, {git}, {http}, {closed}; the one line)
+FAILURES = [
+    ("not a git repository", "file:///etc", "not a git repository: /etc"),
+    ("not a git repository, a local path", "{tmp}", "not a git repository: {tmp}"),
+    ("no such local repository", "file://{tmp}/missing.git", "no such repository: {tmp}/missing.git does not exist"),
+    ("no such local path", "{tmp}/missing", "no such repository: {tmp}/missing does not exist"),
+    ("no such branch or tag", "file://{repo}#no-such-tag", "no branch or tag 'no-such-tag' in the repository"),
+    ("no such repository on git daemon", "{git}/missing.git", "no such repository on {git_host}"),
+    ("no such repository over http", "{http}/missing.git", "no such repository on {http_host}"),
+    ("host unreachable", "http://127.0.0.1:{closed}/n.git", "host unreachable: 127.0.0.1:{closed} (connection refused or timed out)"),
+    ("git daemon unreachable", "git://127.0.0.1:{closed}/n.git", "host unreachable: 127.0.0.1:{closed} (connection refused or timed out)"),
+    # .invalid never resolves (RFC 6761): answered at once by any resolver, no network needed
+    ("host name not resolved", "https://no-such-host.invalid/n.git", "host name not resolved: no-such-host.invalid"),
+]
+
+
+@pytest.mark.parametrize("url, expected", [row[1:] for row in FAILURES], ids=[row[0] for row in FAILURES])
+def test_each_clone_failure_is_one_clear_line(tmp_path, notebook_repository, servers, url, expected):
+    values = {
+        "repo": notebook_repository,
+        "tmp": tmp_path,
+        "git": servers["git"],
+        "git_host": servers["git"].removeprefix("git://"),
+        "http": servers["http"],
+        "http_host": servers["http"].removeprefix("http://"),
+        "closed": _closed_port(),
+    }
+    workspace = tmp_path / "work"
+    result = populate(parse_repository(url.format(**values)), workspace)
+    assert result.outcome is Outcome.FAILED
+    assert result.message == expected.format(**values)
+    assert list(workspace.iterdir()) == []
+
+
+def test_git_daemon_serves_a_clone(tmp_path, servers):
+    result = populate(parse_repository(f"{servers['git']}/notebooks.git#v1"), tmp_path / "work")
+    assert result.outcome is Outcome.CLONED, result.message
+    assert notebook_text(tmp_path / "work") == "version 1"
+
+
+@pytest.mark.parametrize("url", ["ssh://git@127.0.0.1:1/n.git#v1", "git@127.0.0.1:n.git"], ids=["ssh://", "scp-like"])
+def test_ssh_without_an_ssh_client_says_so_in_one_line(tmp_path, url):
+    """As in the image, which has no ssh client: git alone on the PATH."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "git").symlink_to(shutil.which("git"))
+    home = tmp_path / "home"
+    home.mkdir()
+    environ = base_environment(
+        home,
+        IPYTHON_CONTAINER_TYPE="engine",
+        IPYTHON_CLUSTER_LABEL="nowhere",
+        IPYTHON_CLUSTER_KEY="k",
+        IPYTHON_NOTEBOOK_DIR=str(tmp_path / "work"),
+        IPYTHON_NOTEBOOK_REPOSITORY=url,
+        IPYTHON_REPOSITORY_REQUIRED="true",
+    )
+    environ["PATH"] = str(bin_dir)
+    result = subprocess.run([PYTHON, str(ENTRYPOINT)], env=environ, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    shown = parse_repository(url).describe()
+    assert result.stderr.splitlines()[-1] == (
+        f"error: IPYTHON_NOTEBOOK_REPOSITORY={shown}: could not be cloned: ssh:// and user@host:path need an ssh "
+        "client, which the image does not have; use https:// (IPYTHON_REPOSITORY_REQUIRED=true, so not starting)"
+    )
+    assert "git@" not in result.stderr
 
 
 def _engine(tmp_path: Path, name: str, **variables: str) -> RoleProcess:

@@ -140,3 +140,58 @@ def test_accepted_repositories(value, url, ref, clone_url):
 def test_rejected_repository_names_the_variable():
     with pytest.raises(ConfigError, match=r"^error: IPYTHON_NOTEBOOK_REPOSITORY=ext::sh: a git URL"):
         parse_repository("ext::sh")
+
+
+@pytest.mark.parametrize(
+    "value, kind, shown, clone_url, credentials",
+    [
+        ("https://ghp_T0KEN@github.com/org/n.git#main", "https", "https://<hidden>@github.com/org/n.git#main",
+         "https://github.com/org/n.git", ("ghp_T0KEN", "")),
+        ("https://alice:p@ss:w?rd@git.example.org/n.git", "https", "https://<hidden>@git.example.org/n.git",
+         "https://git.example.org/n.git", ("alice", "p@ss:w?rd")),
+        ("http://alice:p%40ss%2Fw%23rd@10.0.0.7:8080/n.git", "http", "http://<hidden>@10.0.0.7:8080/n.git",
+         "http://10.0.0.7:8080/n.git", ("alice", "p@ss/w#rd")),
+        ("https://[::1]:8443/n.git", "https", "https://[::1]:8443/n.git", "https://[::1]:8443/n.git", None),
+        ("git@github.com:org/n.git", "scp", "<hidden>@github.com:org/n.git", "git@github.com:org/n.git", None),
+        ("git.local:n.git", "scp", "git.local:n.git", "git.local:n.git", None),
+        ("ssh://git@git.local:2222/n.git", "ssh", "ssh://<hidden>@git.local:2222/n.git",
+         "ssh://git@git.local:2222/n.git", None),
+        ("file://localhost/srv/n.git", "file", "file://localhost/srv/n.git", "file://localhost/srv/n.git", None),
+        ("https://h/" + "x" * (2048 - len("https://h/")), "https", "https://h/" + "x" * 2038,
+         "https://h/" + "x" * 2038, None),
+    ],
+    ids=["token", "password with specials", "percent-encoded", "ipv6", "scp-like", "scp-like without user",
+         "ssh user", "file localhost", "2048 characters"],
+)
+def test_accepted_repositories_and_their_credentials(value, kind, shown, clone_url, credentials):
+    source = parse_repository(value)
+    assert (source.kind, source.describe(), source.clone_url, source.credentials()) == (
+        kind, shown, clone_url, credentials
+    )
+    assert source.has_credentials is (credentials is not None)
+
+
+def test_settings_never_show_the_credentials():
+    settings = load_settings(
+        {**HOME, "IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_ALLOW_NO_PASSWORD": "true",
+         "IPYTHON_NOTEBOOK_REPOSITORY": "https://ghp_T0KEN@github.com/org/n.git#main"}
+    )
+    assert "ghp_T0KEN" not in repr(settings)
+    assert "RepositorySource('https://<hidden>@github.com/org/n.git#main')" in repr(settings)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("fatal: unable to access 'https://ghp_T0KEN@h/x/': 403", "fatal: unable to access 'https://<hidden>@h/x/': 403"),
+        ("the token ghp_T0KEN alone", "the token <hidden> alone"),
+        ("percent-encoded ghp%5FT0KEN", "percent-encoded <hidden>"),
+    ],
+)
+def test_git_output_is_redacted(text, expected):
+    assert parse_repository("https://ghp%5FT0KEN@h/x").redact(text) == expected
+
+
+def test_an_ssh_login_name_is_hidden_only_before_its_host():
+    source = parse_repository("git@h:x")
+    assert source.redact("git@h: Permission denied; git-upload-pack 'x'") == "<hidden>@h: Permission denied; git-upload-pack 'x'"
