@@ -35,6 +35,9 @@ from ipython_k8s.validation import InvalidValue
 #: The Terraform variable that carries a chosen password (its value: ``TF_VAR_user_password``).
 PASSWORD_VARIABLE = "user_password"
 PASSWORD_TF_VAR = f"TF_VAR_{PASSWORD_VARIABLE}"
+#: The Terraform variable that carries a repository URL with credentials (``TF_VAR_notebook_repository``).
+REPOSITORY_VARIABLE = "notebook_repository"
+REPOSITORY_TF_VAR = f"TF_VAR_{REPOSITORY_VARIABLE}"
 DEFAULT_DOMAIN = "localhost"
 DEFAULT_KUBECONFIG = "~/.kube/config"
 BOTH = "both"
@@ -59,8 +62,16 @@ PARAMETERS: tuple[Parameter, ...] = (
               "cluster label: a DNS label of at most 42 characters; the controller Service is "
               "`ipcluster-<cluster>`"),
     Parameter("IPYTHON_NOTEBOOK_REPOSITORY", BOTH, "none: an empty workspace",
-              "git URL (https, http, ssh, git, file or `git@host:path`, optionally `#branch-or-tag`) "
-              "cloned into the viewer's and the engines' workspace"),
+              "git URL (https, http, ssh, git, file or `git@host:path`, optionally `#branch-or-tag`, "
+              "at most 2048 characters) cloned into the viewer's and the engines' workspace. With "
+              "credentials (`https://TOKEN@host/x.git`, `https://user:password@host/x.git`) it is "
+              f"never written into cdktf.out: the stacks declare the sensitive variable "
+              f"`{REPOSITORY_VARIABLE}`, whose value Terraform reads from `{REPOSITORY_TF_VAR}` at "
+              f"deploy, and keep it in a Secret"),
+    Parameter(REPOSITORY_TF_VAR, BOTH, "unset",
+              "the repository URL with credentials as Terraform reads it at plan/apply; set it to "
+              "the same value as IPYTHON_NOTEBOOK_REPOSITORY (setting only this one also declares "
+              "the variable)"),
     Parameter("IPYTHON_REPOSITORY_REQUIRED", BOTH, "`false`",
               "`true`: the viewer and the engines refuse to start when IPYTHON_NOTEBOOK_REPOSITORY "
               "cannot be cloned or its requirements.txt installed (`false`: they start with an empty "
@@ -117,7 +128,9 @@ class ParameterError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """The parsed parameters. A chosen password is not kept: only whether there is one."""
+    """The parsed parameters. A chosen password is not kept: only whether there is one; nor is a
+    repository URL with credentials: ``notebook_repository`` is then None and
+    ``repository_variable`` True (the stacks declare the sensitive variable)."""
 
     user_label: str | None
     cluster_label: str | None
@@ -139,6 +152,7 @@ class Settings:
     kube_config_paths: tuple[str, ...]
     kube_context: str | None
     notes: tuple[str, ...] = ()
+    repository_variable: bool = False
 
 
 def _shown(raw: str) -> str:
@@ -172,11 +186,11 @@ def _unknown_error(name: str, raw: str) -> ParameterError:
     ours = {known[len(OWN_PREFIX):]: known for known in sorted(KNOWN) if known.startswith(OWN_PREFIX)}
     close = difflib.get_close_matches(name[len(OWN_PREFIX):], list(ours), n=1, cutoff=0.6)
     hint = f"did you mean {ours[close[0]]}?" if close else "see README.md, section Parameters"
-    # A misspelt IPYTHON_USER_PASSWORD must not print the password.
+    # A misspelt IPYTHON_USER_PASSWORD must not print the password, nor a misspelt
+    # IPYTHON_NOTEBOOK_REPOSITORY the credentials in its URL.
     secret = re.search(r"PASS|SECRET|KEY|TOKEN", name) is not None
-    return _error(
-        name, raw, f"not a parameter of the stacks; {hint}", shown=validation.hidden(raw) if secret else None
-    )
+    shown = validation.hidden(raw) if secret else _shown(validation.shown_repository(raw, quoted=False))
+    return _error(name, raw, f"not a parameter of the stacks; {hint}", shown=shown)
 
 
 def read_settings(environ: Mapping[str, str]) -> Settings:
@@ -188,6 +202,8 @@ def read_settings(environ: Mapping[str, str]) -> Settings:
     except InvalidValue as error:
         raw = environ.get(error.prop)
         shown = error.shown if raw is None or error.shown.startswith("<hidden") else None
+        if raw is not None and error.prop in ("IPYTHON_NOTEBOOK_REPOSITORY", REPOSITORY_TF_VAR):
+            shown = _shown(validation.shown_repository(raw, quoted=False))  # credentials never shown
         raise _error(error.prop, raw if raw is not None else str(error.value), error.allowed,
                      shown=shown) from None
 
@@ -207,12 +223,11 @@ def _read(environ: Mapping[str, str]) -> Settings:
         cluster=cluster_label,
     )
 
-    repository = get("IPYTHON_NOTEBOOK_REPOSITORY")
-    validation.repository_url("IPYTHON_NOTEBOOK_REPOSITORY", repository)
+    repository, repository_variable = _repository(get, notes)
     repository_required = validation.repository_required(
         "IPYTHON_REPOSITORY_REQUIRED",
         _boolean("IPYTHON_REPOSITORY_REQUIRED", get("IPYTHON_REPOSITORY_REQUIRED", "false")),
-        repository,
+        repository or repository_variable,
         repository_prop="IPYTHON_NOTEBOOK_REPOSITORY",
     )
     cluster_encryption = validation.one_of(
@@ -299,7 +314,35 @@ def _read(environ: Mapping[str, str]) -> Settings:
         kube_config_paths=paths,
         kube_context=context,
         notes=tuple(notes),
+        repository_variable=repository_variable,
     )
+
+
+def _repository(get, notes: list[str]) -> tuple[str | None, bool]:
+    """(the URL for a plain env value, whether the stacks declare the sensitive variable).
+
+    The same rules as the password's: a URL with credentials, or TF_VAR_notebook_repository set,
+    declares the variable and the URL is not kept; with both set they must be equal.
+    """
+    repository = get("IPYTHON_NOTEBOOK_REPOSITORY")
+    tf_var = get(REPOSITORY_TF_VAR)
+    validation.repository_url("IPYTHON_NOTEBOOK_REPOSITORY", repository)
+    if tf_var is not None:
+        validation.repository_url(REPOSITORY_TF_VAR, tf_var)
+        if repository is not None and tf_var != repository:
+            raise InvalidValue(
+                REPOSITORY_TF_VAR,
+                validation.redacted_repository(tf_var),
+                "the same value as IPYTHON_NOTEBOOK_REPOSITORY (Terraform reads this one), or unset",
+            )
+        return None, True
+    if repository is not None and validation.repository_has_credentials(repository):
+        notes.append(
+            f"note: IPYTHON_NOTEBOOK_REPOSITORY carries credentials and is not written into cdktf.out; "
+            f'before `cdktf deploy` run: export {REPOSITORY_TF_VAR}="$IPYTHON_NOTEBOOK_REPOSITORY"'
+        )
+        return None, True
+    return repository, False
 
 
 def markdown_table() -> str:

@@ -28,15 +28,24 @@ from ipython_k8s import (
     NotebookViewer,
     add_kubernetes_provider,
     password_variable,
+    repository_variable,
 )
 from ipython_k8s.provider_import import kubernetes
 
 from constructs import Construct
 
-from .parameters import PASSWORD_VARIABLE, Settings
+from .parameters import PASSWORD_VARIABLE, REPOSITORY_VARIABLE, Settings
 
 VIEWER_STACK = "viewer-stack"
 CLUSTER_STACK = "cluster-stack"
+
+
+def _repository(stack: TerraformStack, settings: Settings) -> str | None:
+    """The repository for the constructs: the plain URL, or the sensitive variable's token when
+    the URL carries credentials (TF_VAR_notebook_repository; the constructs keep it in a Secret)."""
+    if settings.repository_variable:
+        return repository_variable(stack, REPOSITORY_VARIABLE).string_value
+    return settings.notebook_repository
 
 
 def _common(stack: TerraformStack, name: str, settings: Settings) -> None:
@@ -68,7 +77,7 @@ class ClusterStack(TerraformStack):
             cluster_label=settings.cluster_label,
             namespace=settings.namespace,
             engines=settings.engines,
-            notebook_repository=settings.notebook_repository,
+            notebook_repository=_repository(self, settings),
             repository_required=settings.repository_required,
             cluster_encryption=settings.cluster_encryption,
             image=settings.image,
@@ -96,7 +105,7 @@ class ViewerStack(TerraformStack):
             cluster_label=None if cluster is not None else settings.cluster_label,
             namespace=settings.namespace,
             password=password,
-            notebook_repository=settings.notebook_repository,
+            notebook_repository=_repository(self, settings),
             repository_required=settings.repository_required,
             cluster_encryption=settings.cluster_encryption,
             cull_idle_seconds=settings.cull_idle_seconds,

@@ -24,6 +24,7 @@ _EXPORTS = {
     "DEFAULT_IMAGE": "defaults",
     "InvalidValue": "validation",
     "password_variable": "passwords",
+    "repository_variable": "repository",
     "add_kubernetes_provider": "providers",
     "ensure_random_provider": "providers",
     "provider_submodule": "provider_import",
@@ -46,6 +47,7 @@ __all__ = [
     "ensure_random_provider",
     "password_variable",
     "provider_submodule",
+    "repository_variable",
 ]
 
 
@@ -62,6 +64,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .linking import ClusterLink
     from .passwords import password_variable
     from .provider_import import provider_submodule
+    from .repository import repository_variable
     from .providers import add_kubernetes_provider, ensure_random_provider
     from .resources import (
         CONTROLLER_RESOURCES,

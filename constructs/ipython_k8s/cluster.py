@@ -2,7 +2,8 @@
 
 Construct ids (stable: Terraform addresses derive from them): ``cluster_label`` (random_string,
 only when generated), ``key`` (random_password), ``key_secret``, ``controller``,
-``controller_service``, ``engines``, ``controller_network_policy``, ``engine_network_policy``.
+``controller_service``, ``repository_secret`` (only for a repository given as a Terraform
+token), ``engines``, ``controller_network_policy``, ``engine_network_policy``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .linking import CLUSTER_KEY_SECRET_KEY, ClusterLink
 from .network_policy import ingress_policy
 from .objects import cluster_ip_service, secret
 from .outputs import add_output
+from .repository import check_repository_prop, repository_env
 from .resources import CONTROLLER_RESOURCES, ENGINE_RESOURCES, Resources
 from .security import RESTRICTED, PodSecurity
 from .workload import (
@@ -60,7 +62,9 @@ class EngineCluster(Construct):
       ``defaults.DEFAULT_NAMESPACE``); viewers that use the cluster live there too.
     - ``engines`` (2): engine replicas, 0 to 1000; change it and deploy again to scale.
     - ``notebook_repository`` (None): a git URL (``URL#ref`` for a branch or tag) cloned into each
-      engine's workspace, whose requirements.txt is installed; None: an empty workspace.
+      engine's workspace, whose requirements.txt is installed; None: an empty workspace. A URL
+      with credentials must be a Terraform token (``repository_variable(stack).string_value``):
+      it is kept in the Secret ``ipcluster-<cluster>-repo`` and reaches the engines by reference.
     - ``repository_required`` (False): True makes an engine refuse to start when the repository
       cannot be cloned or its requirements.txt installed (IPYTHON_REPOSITORY_REQUIRED); False
       starts it with an empty workspace. Only with ``notebook_repository``.
@@ -115,7 +119,7 @@ class EngineCluster(Construct):
             output_prefix=output_prefix,
         )
         validation.integer("engines", engines, minimum=0, maximum=MAX_ENGINES)
-        validation.repository_url("notebook_repository", notebook_repository)
+        check_repository_prop("notebook_repository", notebook_repository)
         validation.repository_required("repository_required", repository_required, notebook_repository)
         validation.one_of("cluster_encryption", cluster_encryption, CLUSTER_ENCRYPTIONS)
         validation.integer("key_length", key_length, minimum=MIN_CLUSTER_KEY_LENGTH, maximum=256)
@@ -193,11 +197,16 @@ class EngineCluster(Construct):
             ports=CONTROLLER_PORTS,
         )
         engine_selector = metadata.selector(metadata.ENGINE, self.controller_service_name)
-        repository_env = (
-            [Env("IPYTHON_NOTEBOOK_REPOSITORY", notebook_repository)] if notebook_repository else []
+        engine_repository_env = repository_env(
+            self,
+            "repository_secret",
+            notebook_repository,
+            secret_name=naming.cluster_repository_secret_name(cluster),
+            namespace=namespace,
+            labels=engine_labels,
         )
         if repository_required:
-            repository_env.append(Env("IPYTHON_REPOSITORY_REQUIRED", "true"))
+            engine_repository_env.append(Env("IPYTHON_REPOSITORY_REQUIRED", "true"))
         self.engines = deployment(
             self,
             "engines",
@@ -211,7 +220,7 @@ class EngineCluster(Construct):
                     Env("IPYTHON_CONTAINER_TYPE", "engine"),
                     *cluster_env,
                     Env("IPYTHON_NOTEBOOK_DIR", WORKSPACE_DIR),
-                    *repository_env,
+                    *engine_repository_env,
                 ],
                 ports=[],
                 volumes=[*scratch_volumes(), Volume("workspace", WORKSPACE_DIR)],

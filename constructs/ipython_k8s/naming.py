@@ -3,11 +3,14 @@
     viewer           nbviewer-<user>-<cluster>            Deployment, Service, Ingress, NetworkPolicy
                      nbviewer-<user>-<cluster>-workspace  PersistentVolumeClaim
                      nbviewer-<user>-<cluster>-password   Secret (key ``password``)
+                     nbviewer-<user>-<cluster>-repo       Secret (key ``url``): a repository URL
+                                                          with credentials (only then)
                      nbviewer-<user>-<cluster>-tls        TLS Secret of the Ingress (default name)
     cluster          ipcluster-<cluster>                  Service of the controller (16 ports)
                      ipcluster-<cluster>-controller       Deployment, NetworkPolicy
                      ipcluster-<cluster>-engine           Deployment, NetworkPolicy
                      ipcluster-<cluster>-key              Secret (key ``key``)
+                     ipcluster-<cluster>-repo             Secret (key ``url``), as the viewer's
 
 WHY the budgets: every name must be a valid Kubernetes name of at most 63 characters (Services
 are DNS labels). The label budgets below are computed from the longest suffix, so a label that
@@ -30,9 +33,10 @@ TLS_SUFFIX = "-tls"
 CONTROLLER_SUFFIX = "-controller"
 ENGINE_SUFFIX = "-engine"
 KEY_SUFFIX = "-key"
+REPOSITORY_SUFFIX = "-repo"
 
-VIEWER_SUFFIXES = ("", WORKSPACE_SUFFIX, PASSWORD_SUFFIX, TLS_SUFFIX)
-CLUSTER_SUFFIXES = ("", CONTROLLER_SUFFIX, ENGINE_SUFFIX, KEY_SUFFIX)
+VIEWER_SUFFIXES = ("", WORKSPACE_SUFFIX, PASSWORD_SUFFIX, TLS_SUFFIX, REPOSITORY_SUFFIX)
+CLUSTER_SUFFIXES = ("", CONTROLLER_SUFFIX, ENGINE_SUFFIX, KEY_SUFFIX, REPOSITORY_SUFFIX)
 
 #: Longest cluster label: ``ipcluster-<cluster>-controller`` stays within 63 characters.
 MAX_CLUSTER_LABEL_LENGTH = MAX_NAME_LENGTH - len(CLUSTER_PREFIX) - max(map(len, CLUSTER_SUFFIXES))
@@ -62,6 +66,10 @@ def password_secret_name(viewer: str) -> str:
     return viewer + PASSWORD_SUFFIX
 
 
+def viewer_repository_secret_name(viewer: str) -> str:
+    return viewer + REPOSITORY_SUFFIX
+
+
 def default_tls_secret_name(viewer: str) -> str:
     return viewer + TLS_SUFFIX
 
@@ -86,3 +94,7 @@ def engine_deployment_name(cluster: str) -> str:
 def cluster_key_secret_name(cluster: str) -> str:
     """The key Secret's name follows from the label, so a viewer in another stack needs only the label."""
     return controller_service_name(cluster) + KEY_SUFFIX
+
+
+def cluster_repository_secret_name(cluster: str) -> str:
+    return controller_service_name(cluster) + REPOSITORY_SUFFIX

@@ -17,15 +17,11 @@ DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]
 QUANTITY = re.compile(
     r"^(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][-+]?[0-9]+)?$"
 )
-_REF = r"(?:#[A-Za-z0-9._/-]+)?"
-REPOSITORY_URL = re.compile(
-    r"^(?:(?:https?|ssh|git|file)://[^\s#]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s#/][^\s#]*)" + _REF + "$"
-)
 TERRAFORM_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 REPOSITORY_ALLOWED = (
-    "a git URL with https://, http://, ssh://, git:// or file://, or git@host:path, "
-    "optionally followed by #branch-or-tag, with no spaces"
+    "a git URL with https://, http://, ssh://, git:// or file://, git@host:path or an absolute "
+    "path, optionally followed by #branch-or-tag, with no spaces"
 )
 
 
@@ -135,12 +131,196 @@ def quantity(prop: str, value: Any) -> str:
     return value
 
 
+# -- the notebook repository (IPYTHON_NOTEBOOK_REPOSITORY) --------------------------------------
+# The same rules as the image's own check (image/ipython_roles/repository_source.py), written out
+# again because the image and the constructs share no code; tests/test_repository_urls.py holds
+# one table of values that both must accept or refuse alike.
+
+#: Longest accepted value (URL and #ref), as in the image.
+MAX_REPOSITORY_LENGTH = 2048
+REPOSITORY_SCHEMES = ("https", "http", "git", "ssh", "file")
+#: Schemes whose user name or password is a credential (a token given as the user name, too).
+CREDENTIAL_SCHEMES = ("https", "http")
+HIDDEN_CREDENTIALS = "<hidden>"
+REPOSITORY_OPTION_LIKE = (
+    "a git URL whose host and user name do not start with '-' (git and ssh would read them as options)"
+)
+REPOSITORY_NO_USER = (
+    "a git:// or file:// URL without user name or password (git:// has no authentication; "
+    "for a private repository use https://TOKEN@host/path)"
+)
+REPOSITORY_NO_SSH_PASSWORD = (
+    "an ssh URL without password (ssh authenticates with a key; for a private repository use "
+    "https://TOKEN@host/path)"
+)
+REPOSITORY_FILE_HOST = "a file:// URL naming a path in the container: file:///path"
+REPOSITORY_ENCODING_HINT = " (in a user name or password, write '/' as %2F and '#' as %23)"
+REPOSITORY_REF_HINT = " (a ref has letters, digits, '.', '_', '-', '/')"
+
+_SCHEME_URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<rest>.*)$", re.S)
+_TRANSPORT = re.compile(r"^[A-Za-z0-9+.-]*::")
+_SCP_LIKE = re.compile(r"^(?:(?P<userinfo>[^/]*)@)?(?P<host>\[[^\]/]*\]|[^@/:\[\]]+):(?P<path>.+)$", re.S)
+_HOST = re.compile(
+    r"^(?:\[[0-9A-Fa-f:.]+\]"
+    r"|(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?)*\.?)$"
+)
+_SSH_USER = re.compile(r"^[A-Za-z0-9._][A-Za-z0-9._-]*$")
+_GIT_REF = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
+
+
+class _Refused(ValueError):
+    """A repository URL that is not accepted; the argument says what is allowed."""
+
+
+def _option_like(part: str) -> bool:
+    from urllib.parse import unquote
+
+    return part.startswith("-") or unquote(part).startswith("-")
+
+
+def _check_repository_host(host: str, port: str | None) -> None:
+    if _option_like(host):
+        raise _Refused(REPOSITORY_OPTION_LIKE)
+    if not _HOST.match(host):
+        raise _Refused(REPOSITORY_ALLOWED)
+    if port is not None and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+        raise _Refused(REPOSITORY_ALLOWED)
+
+
+def _check_ssh_user(userinfo: str) -> None:
+    user, colon, _ = userinfo.partition(":")
+    if _option_like(user):
+        raise _Refused(REPOSITORY_OPTION_LIKE)
+    if colon:
+        raise _Refused(REPOSITORY_NO_SSH_PASSWORD)
+    if not _SSH_USER.match(user):
+        raise _Refused(REPOSITORY_ALLOWED)
+
+
+def _split_host_port(hostport: str) -> tuple[str, str | None]:
+    if hostport.startswith("["):
+        host, bracket, rest = hostport.partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise _Refused(REPOSITORY_ALLOWED)
+        return host + "]", rest[1:] if rest else None
+    host, colon, port = hostport.partition(":")
+    return host, port if colon else None
+
+
+def _repository_scheme_url(scheme: str, rest: str) -> bool:
+    """Checks a ``scheme://`` URL; True when it carries credentials (http(s) user part)."""
+    if scheme not in REPOSITORY_SCHEMES:
+        raise _Refused(REPOSITORY_ALLOWED)
+    slash = rest.find("/")
+    authority, path = (rest, "") if slash < 0 else (rest[:slash], rest[slash:])
+    written_userinfo, at, hostport = authority.rpartition("@")
+    userinfo = written_userinfo if at else None
+    if scheme == "file":
+        if userinfo is not None:
+            raise _Refused(REPOSITORY_NO_USER)
+        if hostport not in ("", "localhost") or not path:
+            raise _Refused(REPOSITORY_FILE_HOST)
+        return False
+    host, port = _split_host_port(hostport)
+    if userinfo is not None and _option_like(userinfo.partition(":")[0]):
+        raise _Refused(REPOSITORY_OPTION_LIKE)
+    try:
+        _check_repository_host(host, port)
+    except _Refused as refused:
+        hint = REPOSITORY_ENCODING_HINT if "@" in rest and refused.args[0] == REPOSITORY_ALLOWED else ""
+        raise _Refused(refused.args[0] + hint) from None
+    if userinfo is None:
+        return False
+    if scheme == "git":
+        raise _Refused(REPOSITORY_NO_USER)
+    if scheme == "ssh":
+        _check_ssh_user(userinfo)
+        return False
+    if not userinfo.strip(":"):
+        raise _Refused(REPOSITORY_ALLOWED)
+    return True
+
+
+def _repository_url_part(url: str) -> bool:
+    match = _SCHEME_URL.match(url)
+    if match:
+        return _repository_scheme_url(match.group("scheme").lower(), match.group("rest"))
+    if url.startswith("/"):
+        if len(url) == 1:
+            raise _Refused(REPOSITORY_ALLOWED)
+        return False
+    if _TRANSPORT.match(url):
+        raise _Refused(REPOSITORY_ALLOWED)
+    scp = _SCP_LIKE.match(url)
+    if scp is None:
+        raise _Refused(REPOSITORY_OPTION_LIKE if url.startswith("-") else REPOSITORY_ALLOWED)
+    if scp.group("userinfo") is not None:
+        _check_ssh_user(scp.group("userinfo"))
+    _check_repository_host(scp.group("host"), None)
+    return False
+
+
+def redacted_repository(value: str) -> str:
+    """A repository value with everything before the host's ``@`` hidden (the last ``@``, so a
+    password holding one is hidden whole); for errors, also of values that are refused."""
+    match = _SCHEME_URL.match(value)
+    head, rest = (value[: match.start("rest")], match.group("rest")) if match else ("", value)
+    if "@" not in rest:
+        return value
+    return f"{head}{HIDDEN_CREDENTIALS}@{rest.rpartition('@')[2]}"
+
+
+def shown_repository(value: str, *, quoted: bool = True) -> str:
+    """How a repository value appears in an error: credentials hidden, a long one shortened,
+    quoted like other prop values (``quoted=False`` for an environment variable's)."""
+    shown = redacted_repository(value)
+    if len(shown) > 100:
+        shown = f"{shown[:60]}...({len(value)} characters)"
+    return repr(shown) if quoted else shown
+
+
+def _valid_git_ref(ref: str) -> bool:
+    return (
+        bool(_GIT_REF.match(ref))
+        and ".." not in ref
+        and "//" not in ref
+        and not ref.endswith(("/", ".", ".lock"))
+    )
+
+
+def repository_has_credentials(value: str) -> bool:
+    """True for an accepted http(s) URL with a user name or password (a token); raises
+    ``ValueError`` (``_Refused``) for a value that is not accepted. See :func:`repository_url`."""
+    if len(value) > MAX_REPOSITORY_LENGTH:
+        raise _Refused(f"at most {MAX_REPOSITORY_LENGTH} characters (this one has {len(value)})")
+    if not value or any(ch.isspace() for ch in value) or not value.isprintable():
+        raise _Refused(REPOSITORY_ALLOWED)
+    url, hash_sign, ref = value.partition("#")
+    if hash_sign and not _valid_git_ref(ref):
+        raise _Refused(REPOSITORY_ALLOWED + (REPOSITORY_ENCODING_HINT if "@" in ref else REPOSITORY_REF_HINT))
+    return _repository_url_part(url)
+
+
 def repository_url(prop: str, value: Any) -> str | None:
-    """``None`` (no repository) or a git URL the image can clone, optionally ``URL#ref``."""
+    """``None`` (no repository) or a git URL the image can clone, optionally ``URL#ref``.
+
+    The rules are the image's (see its repository_source): https, http, git, ssh, file URLs,
+    ``[user@]host:path`` and absolute paths, at most 2048 characters, no whitespace, no host or
+    user name starting with ``-`` (also percent-encoded), no ``transport::`` helper, a user
+    name only in ssh forms and a password only in http(s) URLs. The error hides whatever
+    precedes the host's ``@``. Whether a literal URL may carry credentials is the caller's
+    business (the constructs refuse that: see ``repository.repository_env``).
+    """
     if value is None:
         return None
-    if not isinstance(value, str) or not REPOSITORY_URL.match(value):
+    if not isinstance(value, str):
         raise InvalidValue(prop, value, REPOSITORY_ALLOWED)
+    try:
+        repository_has_credentials(value)
+    except _Refused as refused:
+        raise InvalidValue(
+            prop, redacted_repository(value), refused.args[0], shown=shown_repository(value)
+        ) from None
     return value
 
 

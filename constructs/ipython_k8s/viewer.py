@@ -3,8 +3,8 @@ notebook templates), optionally linked to an ``EngineCluster``.
 
 Construct ids (stable: Terraform addresses derive from them): ``user_label`` and
 ``cluster_label`` (random_string, only when generated), ``password`` (random_password, only when
-generated), ``password_secret``, ``workspace``, ``deployment``, ``service``, ``ingress``,
-``network_policy``.
+generated), ``password_secret``, ``repository_secret`` (only for a repository given as a
+Terraform token), ``workspace``, ``deployment``, ``service``, ``ingress``, ``network_policy``.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from .network_policy import ingress_policy
 from .objects import cluster_ip_service, secret, tls_ingress, workspace_claim
 from .outputs import add_output
 from .passwords import check_user_password
+from .repository import check_repository_prop, repository_env
 from .resources import VIEWER_RESOURCES, Resources
 from .security import RESTRICTED, PodSecurity
 from .workload import (
@@ -79,7 +80,10 @@ class NotebookViewer(Construct):
       ``<name>-password`` and readable as the sensitive output ``<prefix>_password``.
     - ``password_length`` (24, at least 16): length of a generated password.
     - ``notebook_repository`` (None): a git URL (``URL#ref`` for a branch or tag) cloned into an
-      empty workspace at start, its requirements.txt installed; None: an empty workspace.
+      empty workspace at start, its requirements.txt installed; None: an empty workspace. A URL
+      with credentials (``https://TOKEN@host/x.git``) must be a Terraform token, e.g.
+      ``repository_variable(stack).string_value``: it is kept in the Secret ``<name>-repo`` and
+      reaches the pod by reference (a literal would be written into cdk.tf.json and is refused).
     - ``repository_required`` (False): True makes the viewer refuse to start when the repository
       cannot be cloned or its requirements.txt installed (IPYTHON_REPOSITORY_REQUIRED); False
       starts it with an empty workspace. Only with ``notebook_repository``.
@@ -156,7 +160,7 @@ class NotebookViewer(Construct):
         validation.integer(
             "password_length", password_length, minimum=MIN_GENERATED_PASSWORD_LENGTH, maximum=128
         )
-        validation.repository_url("notebook_repository", notebook_repository)
+        check_repository_prop("notebook_repository", notebook_repository)
         validation.repository_required("repository_required", repository_required, notebook_repository)
         if cluster_encryption is not None:
             validation.one_of("cluster_encryption", cluster_encryption, CLUSTER_ENCRYPTIONS)
@@ -237,8 +241,14 @@ class NotebookViewer(Construct):
             Env("IPYTHON_NOTEBOOK_DIR", WORKSPACE_DIR),
             Env("IPYTHON_CULL_IDLE_SECONDS", str(cull_idle_seconds)),
         ]
-        if notebook_repository:
-            env.append(Env("IPYTHON_NOTEBOOK_REPOSITORY", notebook_repository))
+        env += repository_env(
+            self,
+            "repository_secret",
+            notebook_repository,
+            secret_name=naming.viewer_repository_secret_name(self.name),
+            namespace=namespace,
+            labels=labels,
+        )
         if repository_required:
             env.append(Env("IPYTHON_REPOSITORY_REQUIRED", "true"))
         if link is not None:
