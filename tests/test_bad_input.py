@@ -40,6 +40,10 @@ ENTRYPOINT = REPO / "image" / "entrypoint.py"
 FAST_EXIT_SECONDS = 5
 
 KEY = "a-cluster-key-of-at-least-32-characters"
+TOKEN = "ghp_0123456789abcdefSECRET"
+LONG_URL = "https://example.org/" + "n" * 4980
+LONG_SHOWN = LONG_URL[:60] + f"...({len(LONG_URL)} characters)"
+OPTION_LIKE = "whose host and user name do not start with '-'"
 CONTROLLER = {"IPYTHON_CONTAINER_TYPE": "controller", "IPYTHON_CLUSTER_LABEL": "demo", "IPYTHON_CLUSTER_KEY": KEY}
 ENGINE = {**CONTROLLER, "IPYTHON_CONTAINER_TYPE": "engine"}
 VIEWER = {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_USER_PASSWORD": "a-good-password"}
@@ -102,6 +106,47 @@ ROWS = [
         "IPYTHON_NOTEBOOK_REPOSITORY", "ftp://example.org/r.git", "https://"),
     Row("unsupported repository scheme", IMAGE, {**VIEWER, "IPYTHON_NOTEBOOK_REPOSITORY": "ftp://example.org/r.git"},
         "IPYTHON_NOTEBOOK_REPOSITORY", "ftp://example.org/r.git", "https://"),
+    Row("option-like host or user in the repository URL", PROP,
+        prop("viewer", notebook_repository="-oProxyCommand@x:y"), "notebook_repository", "'<hidden>@x:y'", OPTION_LIKE),
+    Row("option-like host or user in the repository URL", PROP,
+        prop("cluster", notebook_repository="ssh://%2doProxyCommand=touch/x"), "notebook_repository",
+        "'ssh://%2doProxyCommand=touch/x'", OPTION_LIKE),
+    Row("option-like host or user in the repository URL", STACK,
+        {"IPYTHON_NOTEBOOK_REPOSITORY": "ssh://-oProxyCommand=touch/x"}, "IPYTHON_NOTEBOOK_REPOSITORY",
+        "ssh://-oProxyCommand=touch/x", OPTION_LIKE),
+    Row("option-like host or user in the repository URL", IMAGE,
+        {**ENGINE, "IPYTHON_NOTEBOOK_REPOSITORY": "-oProxyCommand@x:y"}, "IPYTHON_NOTEBOOK_REPOSITORY",
+        "<hidden>@x:y", OPTION_LIKE),
+    Row("option-like host or user in the repository URL", IMAGE,
+        {**VIEWER, "IPYTHON_NOTEBOOK_REPOSITORY": "ssh://%2doProxyCommand=touch/x"}, "IPYTHON_NOTEBOOK_REPOSITORY",
+        "ssh://%2doProxyCommand=touch/x", OPTION_LIKE),
+    Row("repository URL too long", PROP, prop("viewer", notebook_repository=LONG_URL), "notebook_repository",
+        f"'{LONG_SHOWN}'", "at most 2048 characters"),
+    Row("repository URL too long", STACK, {"IPYTHON_NOTEBOOK_REPOSITORY": LONG_URL}, "IPYTHON_NOTEBOOK_REPOSITORY",
+        LONG_SHOWN, "at most 2048 characters"),
+    Row("repository URL too long", IMAGE, {**ENGINE, "IPYTHON_NOTEBOOK_REPOSITORY": LONG_URL},
+        "IPYTHON_NOTEBOOK_REPOSITORY", LONG_SHOWN, "at most 2048 characters"),
+    Row("refused repository URL with credentials", PROP,
+        prop("cluster", notebook_repository=f"https://{TOKEN}@example.org/my repo.git"), "notebook_repository",
+        "'https://<hidden>@example.org/my repo.git'", "no spaces", secret=TOKEN),
+    Row("refused repository URL with credentials", STACK,
+        {"IPYTHON_NOTEBOOK_REPOSITORY": f"https://user:p@ss{TOKEN}@example.org/my repo.git"},
+        "IPYTHON_NOTEBOOK_REPOSITORY", "https://<hidden>@example.org/my repo.git", "no spaces", secret=TOKEN),
+    Row("refused repository URL with credentials", IMAGE,
+        {**VIEWER, "IPYTHON_NOTEBOOK_REPOSITORY": f"git://{TOKEN}@example.org/n.git"}, "IPYTHON_NOTEBOOK_REPOSITORY",
+        "git://<hidden>@example.org/n.git", "without user name or password", secret=TOKEN),
+    Row("refused repository URL with credentials", IMAGE,
+        {**ENGINE, "IPYTHON_NOTEBOOK_REPOSITORY": f"ssh://git:{TOKEN}@example.org/n.git"}, "IPYTHON_NOTEBOOK_REPOSITORY",
+        "ssh://<hidden>@example.org/n.git", "an ssh URL without password", secret=TOKEN),
+    Row("repository credentials as a literal", PROP,
+        prop("viewer", notebook_repository=f"https://{TOKEN}@example.org/n.git"), "notebook_repository",
+        "'https://<hidden>@example.org/n.git'", "a Terraform token such as repository_variable(stack).string_value",
+        secret=TOKEN),
+    Row("repository credentials as a literal", STACK,
+        {"IPYTHON_NOTEBOOK_REPOSITORY": f"https://{TOKEN}@example.org/n.git",
+         "TF_VAR_notebook_repository": f"https://{TOKEN}x@example.org/n.git"},
+        "TF_VAR_notebook_repository", "https://<hidden>@example.org/n.git", "the same value as IPYTHON_NOTEBOOK_REPOSITORY",
+        secret=TOKEN),
     Row("chosen password shorter than 8", PROP, prop("viewer", password="short"), "password",
         "<hidden, 5 characters>", "at least 8 characters", secret="short"),
     Row("chosen password shorter than 8", STACK, {"IPYTHON_USER_PASSWORD": "short77"}, "IPYTHON_USER_PASSWORD",
