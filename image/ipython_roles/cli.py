@@ -40,6 +40,8 @@ from .errors import ConfigError
 from .healthcheck import check
 from .logs import command_line, log
 from .requirements_install import InstallError, default_installer, install_requirements, with_workspace_packages
+from .repository_source import VARIABLE as REPOSITORY_VARIABLE
+from .repository_source import without_credentials
 from .runtime_paths import private_dir, runtime_dir, security_dir, workspace_packages_dir
 from .secret_handoff import hand_off, should_hand_off, take
 from .settings import SECRET_VARIABLES, Settings, load_settings, notebook_dir_from, workspace_seed_from
@@ -62,8 +64,13 @@ usage: entrypoint.py                      start the role in IPYTHON_CONTAINER_TY
        entrypoint.py COMMAND [ARG...]     run COMMAND instead"""
 
 
+#: Handed off like the secrets (secret_handoff): the repository URL may carry credentials.
+HANDED_OFF = (*SECRET_VARIABLES, REPOSITORY_VARIABLE)
+
+
 def without_secrets(environ: Mapping[str, str]) -> dict[str, str]:
-    return {name: value for name, value in environ.items() if name not in SECRET_VARIABLES}
+    """The environment of what a role starts: no secret, the repository URL without credentials."""
+    return without_credentials({name: value for name, value in environ.items() if name not in SECRET_VARIABLES})
 
 
 def _exec(command: Sequence[str], environ: Mapping[str, str], cwd: Path) -> int:
@@ -267,9 +274,9 @@ def main(argv: Sequence[str] | None = None, entrypoint: str | None = None) -> in
     secret_handoff); the running one by default."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     environ: Mapping[str, str] = os.environ
-    if should_hand_off(arguments, environ, SECRET_VARIABLES, os.getpid()):
+    if should_hand_off(arguments, environ, HANDED_OFF, os.getpid()):
         try:
-            hand_off(arguments, environ, SECRET_VARIABLES, entrypoint or os.path.abspath(sys.argv[0]))
+            hand_off(arguments, environ, HANDED_OFF, entrypoint or os.path.abspath(sys.argv[0]))
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr, flush=True)
             return EXIT_BAD_CONFIGURATION

@@ -198,12 +198,6 @@ print(leaks)
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the cli.py change of issue 14 (not this file's owner's): without_secrets through "
-    "repository_source.without_credentials, IPYTHON_NOTEBOOK_REPOSITORY handed off with the secret "
-    "variables; remove this mark with it",
-)
 def test_kernels_and_engines_never_see_the_credentials(tmp_path, ports, private_server, wheelhouse):
     """A viewer and an engine cloned the private repository; from a notebook kernel (as any user
     of the viewer could), no process's environment or command line holds the token, the kernel's
