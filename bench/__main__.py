@@ -16,7 +16,7 @@ from pathlib import Path
 from . import report
 
 ROOT = Path(__file__).resolve().parent.parent
-NAMES = ("synth", "viewer", "cluster", "populate", "image")
+NAMES = ("synth", "viewer", "cluster", "populate", "image", "first_result")
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -73,6 +73,10 @@ def _run(name: str, runs: int, work: Path, quick: bool):
         from . import populate
 
         return [populate.run(runs, work)]
+    if name == "first_result":
+        from . import first_result
+
+        return first_result.run(runs, work, warm_up=not quick)
     from . import image
 
     return image.run(runs, work, quick=quick)
