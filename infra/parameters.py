@@ -1,7 +1,7 @@
 """The stacks' parameters, read from the environment: the one place they are documented.
 
-WHY one table: the README's parameter table is generated from ``PARAMETERS`` (``python -m
-infra.parameters``) and a test keeps README.md (section Parameters) equal to it, so docs and code cannot drift.
+WHY one table: the parameter table of docs/deploying.md is generated from ``PARAMETERS`` (``python -m
+infra.parameters``) and a test keeps it (section Parameters) equal to it, so docs and code cannot drift.
 Parsing is plain Python (no cdktf): a bad value stops the synth before cdktf starts and before
 any file is written.
 
@@ -185,7 +185,7 @@ def _unknown_error(name: str, raw: str) -> ParameterError:
     # Compare what follows the shared prefix, or every IPYTHON_* name would look alike.
     ours = {known[len(OWN_PREFIX):]: known for known in sorted(KNOWN) if known.startswith(OWN_PREFIX)}
     close = difflib.get_close_matches(name[len(OWN_PREFIX):], list(ours), n=1, cutoff=0.6)
-    hint = f"did you mean {ours[close[0]]}?" if close else "see README.md, section Parameters"
+    hint = f"did you mean {ours[close[0]]}?" if close else "see docs/deploying.md, section Parameters"
     # A misspelt IPYTHON_USER_PASSWORD must not print the password, nor a misspelt
     # IPYTHON_NOTEBOOK_REPOSITORY the credentials in its URL.
     secret = re.search(r"PASS|SECRET|KEY|TOKEN", name) is not None
@@ -346,7 +346,7 @@ def _repository(get, notes: list[str]) -> tuple[str | None, bool]:
 
 
 def markdown_table() -> str:
-    """The parameter table of the README."""
+    """The parameter table of docs/deploying.md."""
     rows = [
         "| variable | stack | when unset | meaning |",
         "|---|---|---|---|",

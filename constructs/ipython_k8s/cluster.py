@@ -8,6 +8,8 @@ token), ``engines``, ``controller_network_policy``, ``engine_network_policy``.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from constructs import Construct
 
 from . import labels, metadata, naming, validation
@@ -48,6 +50,17 @@ from .workload import (
 CONTROLLER_PORTS = [
     (f"ipp-{index}", CONTROLLER_FIRST_PORT + index) for index in range(CONTROLLER_PORT_COUNT)
 ]
+
+
+class _PodCommon(TypedDict):
+    """The ``PodPlan`` fields the controller and the engines share."""
+
+    namespace: str
+    container: str
+    image: str
+    image_pull_policy: str | None
+    security: PodSecurity
+    wait_for_rollout: bool
 
 
 class EngineCluster(Construct):
@@ -161,7 +174,7 @@ class EngineCluster(Construct):
             Env("IPYTHON_CONTROLLER_PORT", str(CONTROLLER_FIRST_PORT)),
             Env("IPYTHON_CLUSTER_ENCRYPTION", cluster_encryption),
         ]
-        common = dict(
+        common = _PodCommon(
             namespace=namespace,
             container="ipython",
             image=image,

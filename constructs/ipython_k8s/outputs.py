@@ -8,7 +8,7 @@ apart: ``alice_url``, ``bob_url``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from cdktf import TerraformOutput
 
@@ -23,7 +23,7 @@ def add_output(
     scope: Construct, prefix: str, name: str, value: Any, *, description: str, sensitive: bool = False
 ) -> TerraformOutput:
     """The output ``<prefix>_<name>``, under the child ``outputs`` of ``scope``."""
-    holder = scope.node.try_find_child(OUTPUTS_ID) or Construct(scope, OUTPUTS_ID)
+    holder = cast("Construct | None", scope.node.try_find_child(OUTPUTS_ID)) or Construct(scope, OUTPUTS_ID)
     return TerraformOutput(
         holder,
         f"{prefix}_{name}",

@@ -55,7 +55,7 @@ def _bare_package(name: str) -> ModuleType:
         return importlib.import_module(f"{name}.{attribute}")
 
     package.__getattr__ = load_on_demand  # type: ignore[method-assign]
-    package.__all__ = _submodule_names(package)
+    package.__all__ = _submodule_names(package)  # type: ignore[attr-defined]
     sys.modules[name] = package
     # The one thing every submodule needs from the package: the loaded jsii assembly.
     importlib.import_module(f"{name}._jsii")

@@ -53,7 +53,7 @@ BAD = [
     ({"IPYTHON_TLS_SECRET": "My_Secret"}, r"IPYTHON_TLS_SECRET=My_Secret: a DNS name"),
     ({"IPYTHON_ENGNES": "3"}, r"IPYTHON_ENGNES=3: not a parameter of the stacks; did you mean IPYTHON_ENGINES\?$"),
     ({"IPYTHON_PASSWORD": "s3cret-value"}, r"IPYTHON_PASSWORD=<hidden, 12 characters>: not a parameter of the stacks; did you mean IPYTHON_USER_PASSWORD\?$"),
-    ({"IPYTHON_FROBNICATE": "1"}, r"IPYTHON_FROBNICATE=1: not a parameter of the stacks; see README\.md, section Parameters"),
+    ({"IPYTHON_FROBNICATE": "1"}, r"IPYTHON_FROBNICATE=1: not a parameter of the stacks; see docs/deploying\.md, section Parameters"),
     ({"KUBE_CONTEXT": ""}, r"KUBE_CONTEXT=: a kubeconfig context name"),
 ]
 
