@@ -1614,7 +1614,6 @@ def _format_verb(match: re.Match, arg: Any, offset: int) -> str:
     if (width or 0) > 1_000_000 or (prec or 0) > 1_000_000:
         raise UnsupportedExpression(f"the width or precision of {raw!r} is too large to reproduce locally")
     sharp, zero, minus = "#" in flags, "0" in flags, "-" in flags
-    plus, space = "+" in flags, " " in flags
 
     def pad(text: str) -> str:  # cty's formatPadWidth: grapheme clusters, '0' kept with '-'
         if width is None:
