@@ -23,6 +23,7 @@ _EXPORTS = {
     "ENGINE_RESOURCES": "resources",
     "DEFAULT_IMAGE": "defaults",
     "InvalidValue": "validation",
+    "OutputClash": "outputs",
     "password_variable": "passwords",
     "repository_variable": "repository",
     "add_kubernetes_provider": "providers",
@@ -39,6 +40,7 @@ __all__ = [
     "InvalidValue",
     "Label",
     "NotebookViewer",
+    "OutputClash",
     "PodSecurity",
     "RESTRICTED",
     "Resources",
@@ -61,6 +63,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .cluster import EngineCluster
     from .defaults import DEFAULT_IMAGE
     from .labels import Label
+    from .outputs import OutputClash
     from .linking import ClusterLink
     from .passwords import password_variable
     from .provider_import import provider_submodule

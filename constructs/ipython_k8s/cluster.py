@@ -33,7 +33,7 @@ from .labels import Label
 from .linking import CLUSTER_KEY_SECRET_KEY, ClusterLink
 from .network_policy import ingress_policy
 from .objects import cluster_ip_service, secret
-from .outputs import add_output
+from .outputs import add_output, reserve_outputs
 from .repository import check_repository_prop, repository_env
 from .resources import CONTROLLER_RESOURCES, ENGINE_RESOURCES, Resources
 from .security import RESTRICTED, PodSecurity
@@ -46,6 +46,9 @@ from .workload import (
     deployment,
     scratch_volumes,
 )
+
+#: The outputs of a cluster: ``<prefix>_<name>``.
+CLUSTER_OUTPUTS = ("label", "controller_host", "key_secret")
 
 CONTROLLER_PORTS = [
     (f"ipp-{index}", CONTROLLER_FIRST_PORT + index) for index in range(CONTROLLER_PORT_COUNT)
@@ -94,7 +97,9 @@ class EngineCluster(Construct):
       engines only from their cluster. False: no NetworkPolicy objects.
     - ``wait_for_rollout`` (True): ``deploy`` waits until the Deployments are available.
     - ``output_prefix`` (the construct id): outputs ``<prefix>_label``,
-      ``<prefix>_controller_host`` and ``<prefix>_key_secret``.
+      ``<prefix>_controller_host`` and ``<prefix>_key_secret``. Two constructs of this library
+      in one stack may not make outputs of the same name (``OutputClash``, naming both).
+    - ``outputs`` (True): False makes no outputs (a construct wrapping the cluster makes its own).
 
     The controller runs as one replica with the ``Recreate`` strategy: two controllers of one
     cluster would split the engines between them.
@@ -120,6 +125,7 @@ class EngineCluster(Construct):
         network_policies: bool = True,
         wait_for_rollout: bool = True,
         output_prefix: str | None = None,
+        outputs: bool = True,
     ) -> None:
         # Every prop is checked before the first child exists: a bad prop leaves nothing behind.
         prefix = check_workload_props(
@@ -140,6 +146,9 @@ class EngineCluster(Construct):
         validation.instance("engine_resources", engine_resources, Resources, "a Resources")
         validation.boolean("network_policies", network_policies)
         given = None if cluster_label is None else labels.cluster_label("cluster_label", cluster_label)
+        validation.boolean("outputs", outputs)
+        if outputs:
+            reserve_outputs(scope, id, prefix, CLUSTER_OUTPUTS)
         super().__init__(scope, id)
 
         self.namespace = namespace
@@ -268,6 +277,8 @@ class EngineCluster(Construct):
                 pods=engine_selector,
                 from_pods=cluster_pods,
             )
+        if not outputs:
+            return
         add_output(self, prefix, "label", cluster, description="The cluster label.")
         add_output(
             self,

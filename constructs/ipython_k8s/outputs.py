@@ -1,22 +1,60 @@
-"""Terraform outputs with names users can type.
+"""Terraform outputs with names users can type, and a guard against two constructs claiming one.
 
 WHY static names: cdktf names an output after its construct path plus a hash unless told
 otherwise; ``terraform output -raw viewer_password`` needs a name that is documented and stable.
 The construct's ``output_prefix`` (default: its construct id) keeps several viewers in one stack
 apart: ``alice_url``, ``bob_url``.
+
+WHY a guard: a static output id is unique only by convention. A user's construct that wraps a
+cluster ``cluster`` and a viewer ``viewer``, used twice in one stack, would make two outputs
+``cluster_label``, and cdktf writes the second over the first without a word. So every static
+output a construct of this library makes is reserved per stack, before the construct has any
+child; a second claim on a name is an ``OutputClash`` naming both construct paths and the ways
+out (``output_prefix=...`` or ``outputs=False``).
 """
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Iterable
 from typing import Any, cast
 
-from cdktf import TerraformOutput
+from cdktf import TerraformOutput, TerraformStack
 
 from constructs import Construct
+
+from .validation import InvalidValue
 
 #: Construct id of the child that holds a construct's outputs (so that an output named
 #: ``cluster_label`` cannot collide with a child resource called ``cluster_label``).
 OUTPUTS_ID = "outputs"
+
+#: stack -> {output name: path of the construct that reserved it}
+_RESERVED: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
+class OutputClash(InvalidValue):
+    """Two constructs in one stack would make an output of the same name."""
+
+
+def reserve_outputs(scope: Construct, id: str, prefix: str, names: Iterable[str]) -> None:
+    """Claim ``<prefix>_<name>`` for each name in the stack of ``scope`` for the construct ``id``
+    about to be made there; raise ``OutputClash`` (nothing reserved) when one is taken."""
+    stack = TerraformStack.of(scope)
+    reserved = _RESERVED.setdefault(stack, {})
+    path = f"{scope.node.path}/{id}" if scope.node.path else id
+    wanted = [f"{prefix}_{name}" for name in names]
+    taken = [name for name in wanted if name in reserved]
+    if taken:
+        raise OutputClash(
+            "output_prefix",
+            prefix,
+            f"a prefix no other construct in stack {stack.node.id!r} uses: output {taken[0]!r} is "
+            f"already made by {reserved[taken[0]]!r}; give {path!r} output_prefix=... (e.g. "
+            f"{scope.node.id + '_' + prefix!r}) or outputs=False",
+        )
+    for name in wanted:
+        reserved[name] = path
 
 
 def add_output(

@@ -32,7 +32,7 @@ from .labels import Label, viewer_labels
 from .linking import CLUSTER_KEY_SECRET_KEY, ClusterLink
 from .network_policy import ingress_policy
 from .objects import cluster_ip_service, secret, tls_ingress, workspace_claim
-from .outputs import add_output
+from .outputs import add_output, reserve_outputs
 from .passwords import check_user_password
 from .repository import check_repository_prop, repository_env
 from .resources import VIEWER_RESOURCES, Resources
@@ -47,6 +47,8 @@ from .workload import (
     scratch_volumes,
 )
 
+#: The outputs of a viewer: ``<prefix>_<name>``.
+VIEWER_OUTPUTS = ("url", "password")
 #: The key under which the password Secret holds the password.
 PASSWORD_SECRET_KEY = "password"
 #: The annotation cert-manager reads to issue the Ingress certificate.
@@ -108,6 +110,9 @@ class NotebookViewer(Construct):
     - ``network_policy`` (True): only the viewer's port is reachable. False: no NetworkPolicy.
     - ``wait_for_rollout`` (True): ``deploy`` waits until the Deployment is available.
     - ``output_prefix`` (the construct id): outputs ``<prefix>_url`` and ``<prefix>_password``.
+      Two constructs of this library in one stack may not make outputs of the same name
+      (``OutputClash``, naming both).
+    - ``outputs`` (True): False makes no outputs (a construct wrapping the viewer makes its own).
 
     The Deployment uses the ``Recreate`` strategy: the workspace volume is ReadWriteOnce, and a
     second pod during a rolling update could not mount it.
@@ -144,6 +149,7 @@ class NotebookViewer(Construct):
         network_policy: bool = True,
         wait_for_rollout: bool = True,
         output_prefix: str | None = None,
+        outputs: bool = True,
     ) -> None:
         # Every prop is checked before the first child exists: a bad prop leaves nothing behind.
         validation.dns_subdomain("domain", domain, max_length=MAX_DOMAIN_LENGTH)
@@ -193,6 +199,9 @@ class NotebookViewer(Construct):
                 ),
             )
         encryption = _cluster_encryption(link, cluster_encryption)
+        validation.boolean("outputs", outputs)
+        if outputs:
+            reserve_outputs(scope, id, prefix, VIEWER_OUTPUTS)
         super().__init__(scope, id)
 
         # The seed named every viewer after a cluster label, generated if none is given; a
@@ -314,6 +323,8 @@ class NotebookViewer(Construct):
                 pods=selector,
                 port=port,
             )
+        if not outputs:
+            return
         add_output(self, prefix, "url", self.url, description="The notebook viewer's address.")
         add_output(
             self,
