@@ -14,10 +14,11 @@ restarts a container of a pod.
 
 from __future__ import annotations
 
+import queue
 import socket
+import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +37,7 @@ READY_POLL_SECONDS = 1.0
 #: While nothing listens on the viewer's port yet (connection refused), it is asked this often:
 #: a refused connection costs the viewer nothing, and the viewer is what `up` waits for.
 REFUSED_POLL_SECONDS = 0.1
-#: Containers started at once (each pod's init containers, then its containers, in order).
+#: Pods started at once (each runs its init containers, then its containers, in order).
 PARALLEL_PODS = 8
 CRASH_RESTARTS = 3
 #: Statuses of a container that `up` starts again in place (when it is otherwise as planned).
@@ -204,18 +205,27 @@ class Applier:
         leftover = {c.labels.get(labels.POD) for c in listed.values()} & names
         leftover |= {(v.attrs.get("Labels") or {}).get(labels.POD)
                      for v in engine.volumes(self.client, workspace=self.plan.workspace)} & names
-        done = 0
-        step.status = f"0 of {len(pods)} pods"
-        with ThreadPoolExecutor(max_workers=min(PARALLEL_PODS, len(pods))) as pool:
-            futures = [pool.submit(self._start_pod, pod, pod.name in leftover) for pod in pods]
-            failures = []
-            for future in futures:
+        # Daemon threads, not a pool: Ctrl-C ends `up` at once (`local down` removes what was
+        # made), instead of waiting at exit for a pod whose init container runs for minutes.
+        outcomes: queue.Queue[BaseException | None] = queue.Queue()
+        slots = threading.BoundedSemaphore(PARALLEL_PODS)
+
+        def start(pod: PodPlan) -> None:
+            with slots:
                 try:
-                    future.result()
-                except Exception as error:  # noqa: BLE001 - every pod gets its chance; the first failure is raised
-                    failures.append(error)
-                done += 1
-                step.status = f"{done} of {len(pods)} pods"
+                    self._start_pod(pod, pod.name in leftover)
+                    outcomes.put(None)
+                except BaseException as error:  # noqa: BLE001 - handed to the main thread
+                    outcomes.put(error)
+
+        for pod in pods:  # in this order: the viewer's first
+            threading.Thread(target=start, args=(pod,), name=f"start {pod.name}", daemon=True).start()
+        failures = []
+        for done in range(len(pods)):
+            step.status = f"{done} of {len(pods)} pods started"
+            outcome = outcomes.get()
+            if outcome is not None:
+                failures.append(outcome)  # every pod gets its chance; the first failure is raised
         if failures:
             raise failures[0]
 
