@@ -48,6 +48,8 @@ from pathlib import Path
 import docker
 import docker.errors
 import requests
+from docker.models.containers import Container
+from docker.models.networks import Network
 
 from localrun import engine, labels
 from tests.roles.kernel_client import JupyterClient, KernelConnection
@@ -288,8 +290,16 @@ class FirstResult:
         self.image = image
         self.client = client
 
-    def down(self) -> None:
-        _local(self.state_dir, self.image, "down", "--workspace", WORKSPACE)
+    def down(self, attempts: int = 3) -> None:
+        """``local down``, asked again when a busy engine failed it (it removes what is left)."""
+        for attempt in range(attempts):
+            try:
+                _local(self.state_dir, self.image, "down", "--workspace", WORKSPACE)
+                return
+            except RuntimeError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(5)
 
     def container(self, component: str):
         [container] = self.client.containers.list(
@@ -407,18 +417,41 @@ class ByHand:
         return time.perf_counter() - started
 
     def teardown(self) -> None:
+        """Remove the containers, then their volume; a busy engine that could not stop a
+        container in time (Podman: "given PIDs did not die within timeout") is asked again."""
+        left = []
         for thing in self.made:
-            try:
-                thing.remove(force=True)
-            except docker.errors.NotFound:
-                pass
+            if not _remove(thing):
+                left.append(thing)
         self.made = []
+        if left:
+            raise RuntimeError(f"could not remove {', '.join(t.name for t in left)}")
 
     def close(self) -> None:
-        self.teardown()
-        if self.network is not None:
-            self.network.remove()
-            self.network = None
+        try:
+            self.teardown()
+        finally:
+            if self.network is not None and _remove(self.network):
+                self.network = None
+
+
+def _remove(thing, attempts: int = 5) -> bool:
+    """Remove a container (stopped first), volume or network; False if the engine keeps refusing."""
+    for attempt in range(attempts):
+        try:
+            if isinstance(thing, Container):
+                thing.stop(timeout=10)
+                thing.remove(force=True)
+            elif isinstance(thing, Network):
+                thing.remove()
+            else:
+                thing.remove(force=True)
+            return True
+        except docker.errors.NotFound:
+            return True
+        except docker.errors.APIError:
+            time.sleep(2 * (attempt + 1))
+    return False
 
 
 def pipenv_overhead() -> float | None:
