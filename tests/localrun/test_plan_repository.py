@@ -11,7 +11,7 @@ from localrun.plan import make_plan
 from localrun.state import locked_state
 from localrun.synth import read_app
 
-from .synthesis import GIVEN, PASSWORD, synthesize_into
+from tests.e2e.synthesis import GIVEN, PASSWORD, synthesize_into
 
 TOKEN = "ghp_0123456789abcdefLOCALRUN"
 URL = f"https://alice:p@ss{TOKEN}@git.example.org/notebooks.git#main"

@@ -17,7 +17,7 @@ from localrun.pods import MountPlan
 from localrun.state import locked_state
 from localrun.synth import read_app
 
-from .synthesis import GIVEN, PASSWORD
+from tests.e2e.synthesis import GIVEN, PASSWORD
 
 
 @pytest.fixture(scope="module")
