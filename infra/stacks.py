@@ -25,6 +25,7 @@ from __future__ import annotations
 from cdktf import App, LocalBackend, TerraformStack
 from ipython_k8s import (
     EngineCluster,
+    ImportedEngineCluster,
     NotebookViewer,
     add_kubernetes_provider,
     password_variable,
@@ -85,6 +86,13 @@ class ClusterStack(TerraformStack):
         )
 
 
+def _imported_cluster(stack: TerraformStack, settings: Settings) -> ImportedEngineCluster | None:
+    """The cluster of cluster-stack known by its label (IPYTHON_CLUSTER_LABEL), if one is given."""
+    if settings.cluster_label is None:
+        return None
+    return EngineCluster.from_label(stack, "cluster", cluster_label=settings.cluster_label)
+
+
 class ViewerStack(TerraformStack):
     def __init__(
         self, scope: Construct, name: str, settings: Settings, *, cluster: EngineCluster | None
@@ -101,8 +109,7 @@ class ViewerStack(TerraformStack):
             "viewer",
             domain=settings.domain,
             user_label=settings.user_label,
-            cluster=cluster,
-            cluster_label=None if cluster is not None else settings.cluster_label,
+            cluster=cluster if cluster is not None else _imported_cluster(self, settings),
             namespace=settings.namespace,
             password=password,
             notebook_repository=_repository(self, settings),

@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING
 _EXPORTS = {
     "EngineCluster": "cluster",
     "NotebookViewer": "viewer",
+    "EngineClusterProps": "props",
+    "NotebookViewerProps": "props",
+    "IEngineCluster": "linking",
+    "ImportedEngineCluster": "cluster",
     "ClusterLink": "linking",
     "Label": "labels",
     "PodSecurity": "security",
@@ -37,9 +41,13 @@ __all__ = [
     "DEFAULT_IMAGE",
     "ENGINE_RESOURCES",
     "EngineCluster",
+    "EngineClusterProps",
+    "IEngineCluster",
+    "ImportedEngineCluster",
     "InvalidValue",
     "Label",
     "NotebookViewer",
+    "NotebookViewerProps",
     "OutputClash",
     "PodSecurity",
     "RESTRICTED",
@@ -60,12 +68,13 @@ def __getattr__(name: str):
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
-    from .cluster import EngineCluster
+    from .cluster import EngineCluster, ImportedEngineCluster
     from .defaults import DEFAULT_IMAGE
     from .labels import Label
     from .outputs import OutputClash
-    from .linking import ClusterLink
+    from .linking import ClusterLink, IEngineCluster
     from .passwords import password_variable
+    from .props import EngineClusterProps, NotebookViewerProps
     from .provider_import import provider_submodule
     from .repository import repository_variable
     from .providers import add_kubernetes_provider, ensure_random_provider

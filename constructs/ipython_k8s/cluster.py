@@ -8,24 +8,17 @@ token), ``engines``, ``controller_network_policy``, ``engine_network_policy``.
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict, overload
 
 from constructs import Construct
 
 from . import labels, metadata, naming, validation
 from .defaults import (
-    CONTROLLER_FIRST_PORT,
     CLUSTER_ENCRYPTIONS,
+    CONTROLLER_FIRST_PORT,
     CONTROLLER_PORT_COUNT,
-    DEFAULT_CLUSTER_ENCRYPTION,
-    DEFAULT_CLUSTER_KEY_LENGTH,
-    DEFAULT_ENGINES,
-    DEFAULT_IMAGE,
-    DEFAULT_IMAGE_PULL_POLICY,
-    DEFAULT_NAMESPACE,
+    DEFAULT_MAX_MESSAGE_MIB,
     HEALTHCHECK_COMMAND,
-    MAX_ENGINES,
-    MIN_CLUSTER_KEY_LENGTH,
     WORKSPACE_DIR,
 )
 from .generated import generated_label, generated_password
@@ -33,16 +26,16 @@ from .labels import Label
 from .linking import CLUSTER_KEY_SECRET_KEY, ClusterLink
 from .network_policy import ingress_policy
 from .objects import cluster_ip_service, secret
-from .outputs import add_output, reserve_outputs
+from .outputs import add_output, output_prefix_of, reserve_outputs
+from .props import EngineClusterProps, props_doc, props_from
 from .repository import check_repository_prop, repository_env
-from .resources import CONTROLLER_RESOURCES, ENGINE_RESOURCES, Resources
-from .security import RESTRICTED, PodSecurity
+from .resources import Resources
+from .security import PodSecurity
 from .workload import (
     Env,
     PodPlan,
     Probes,
     Volume,
-    check_workload_props,
     deployment,
     scratch_volumes,
 )
@@ -69,88 +62,87 @@ class _PodCommon(TypedDict):
 class EngineCluster(Construct):
     """An ipyparallel cluster: one controller behind the Service ``ipcluster-<cluster>`` and N engines.
 
-    Props (keyword-only; each default is the behaviour you get):
-
-    - ``cluster_label``: the seed's cluster label, a DNS label of at most 42 characters (so that
-      ``ipcluster-<cluster>-controller`` fits in 63). None: a generated 5-character
-      ``random_string``; names are then Terraform interpolations, known at plan time.
-    - ``namespace`` ("ipython"): an existing namespace, not created here (it is shared: see
-      ``defaults.DEFAULT_NAMESPACE``); viewers that use the cluster live there too.
-    - ``engines`` (2): engine replicas, 0 to 1000; change it and deploy again to scale.
-    - ``notebook_repository`` (None): a git URL (``URL#ref`` for a branch or tag) cloned into each
-      engine's workspace, whose requirements.txt is installed; None: an empty workspace. A URL
-      with credentials must be a Terraform token (``repository_variable(stack).string_value``):
-      it is kept in the Secret ``ipcluster-<cluster>-repo`` and reaches the engines by reference.
-    - ``repository_required`` (False): True makes an engine refuse to start when the repository
-      cannot be cloned or its requirements.txt installed (IPYTHON_REPOSITORY_REQUIRED); False
-      starts it with an empty workspace. Only with ``notebook_repository``.
-    - ``cluster_encryption`` ("curve"): "curve" encrypts the controller's sockets with CurveZMQ
-      (key pair derived from the cluster key); "none" leaves plain TCP, messages only signed
-      (IPYTHON_CLUSTER_ENCRYPTION). Viewers given this cluster object follow it.
-    - ``image`` (the project's image), ``image_pull_policy`` (None: Kubernetes' default,
-      IfNotPresent for a version tag, which works with ``kind load``; "Always" or "Never").
-    - ``key_length`` (48, at least 32): length of the generated key that signs the cluster's
-      messages, kept in the Secret ``ipcluster-<cluster>-key`` (key ``key``).
-    - ``controller_resources`` / ``engine_resources``: requests and limits (see ``resources``).
-    - ``security`` (``RESTRICTED``): pod and container security settings (see ``security``).
-    - ``network_policies`` (True): controller reachable only from pods with the cluster label,
-      engines only from their cluster. False: no NetworkPolicy objects.
-    - ``wait_for_rollout`` (True): ``deploy`` waits until the Deployments are available.
-    - ``output_prefix`` (the construct id): outputs ``<prefix>_label``,
-      ``<prefix>_controller_host`` and ``<prefix>_key_secret``. Two constructs of this library
-      in one stack may not make outputs of the same name (``OutputClash``, naming both).
-    - ``outputs`` (True): False makes no outputs (a construct wrapping the cluster makes its own).
+    Take ``EngineClusterProps`` (``EngineCluster(scope, id, props)``) or the same names as
+    keywords (``EngineCluster(scope, id, engines=4)``). For a cluster deployed elsewhere (another
+    stack, app or repository): ``EngineCluster.from_label(scope, id, cluster_label=...)``.
 
     The controller runs as one replica with the ``Recreate`` strategy: two controllers of one
     cluster would split the engines between them.
     """
 
+    @classmethod
+    def from_label(
+        cls,
+        scope: Construct,
+        id: str,
+        *,
+        cluster_label: str,
+        namespace: str | None = None,
+        key_secret_name: str | None = None,
+        cluster_encryption: str | None = None,
+    ) -> ImportedEngineCluster:
+        """A cluster deployed elsewhere (another stack, app or repository), for ``NotebookViewer(
+        cluster=...)``: its label (a DNS label), its namespace (None: the viewer's), its key
+        Secret (None: ``ipcluster-<cluster>-key``; another name for a cluster not made by
+        ``EngineCluster``) and its encryption (None: the viewer's ``cluster_encryption`` prop,
+        else "curve"). It creates no resources."""
+        return ImportedEngineCluster(
+            scope,
+            id,
+            cluster_label=cluster_label,
+            namespace=namespace,
+            key_secret_name=key_secret_name,
+            cluster_encryption=cluster_encryption,
+        )
+
+    @overload
+    def __init__(self, scope: Construct, id: str, props: EngineClusterProps) -> None: ...
+
+    @overload
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        cluster_label: str | None = None,
-        namespace: str = DEFAULT_NAMESPACE,
-        engines: int = DEFAULT_ENGINES,
-        notebook_repository: str | None = None,
-        repository_required: bool = False,
-        cluster_encryption: str = DEFAULT_CLUSTER_ENCRYPTION,
-        image: str = DEFAULT_IMAGE,
-        image_pull_policy: str | None = DEFAULT_IMAGE_PULL_POLICY,
-        key_length: int = DEFAULT_CLUSTER_KEY_LENGTH,
-        controller_resources: Resources = CONTROLLER_RESOURCES,
-        engine_resources: Resources = ENGINE_RESOURCES,
-        security: PodSecurity = RESTRICTED,
-        network_policies: bool = True,
-        wait_for_rollout: bool = True,
-        output_prefix: str | None = None,
-        outputs: bool = True,
+        cluster_label: str | None = ...,
+        namespace: str = ...,
+        engines: int = ...,
+        notebook_repository: str | None = ...,
+        repository_required: bool = ...,
+        cluster_encryption: str = ...,
+        max_message_mib: int = ...,
+        image: str = ...,
+        image_pull_policy: str | None = ...,
+        key_length: int = ...,
+        controller_resources: Resources = ...,
+        engine_resources: Resources = ...,
+        security: PodSecurity = ...,
+        network_policies: bool = ...,
+        wait_for_rollout: bool = ...,
+        output_prefix: str | None = ...,
+        outputs: bool = ...,
+    ) -> None: ...
+
+    def __init__(
+        self, scope: Construct, id: str, props: EngineClusterProps | None = None, **keywords: Any
     ) -> None:
-        # Every prop is checked before the first child exists: a bad prop leaves nothing behind.
-        prefix = check_workload_props(
-            id=id,
-            namespace=namespace,
-            image=image,
-            image_pull_policy=image_pull_policy,
-            security=security,
-            wait_for_rollout=wait_for_rollout,
-            output_prefix=output_prefix,
-        )
-        validation.integer("engines", engines, minimum=0, maximum=MAX_ENGINES)
-        check_repository_prop("notebook_repository", notebook_repository)
-        validation.repository_required("repository_required", repository_required, notebook_repository)
-        validation.one_of("cluster_encryption", cluster_encryption, CLUSTER_ENCRYPTIONS)
-        validation.integer("key_length", key_length, minimum=MIN_CLUSTER_KEY_LENGTH, maximum=256)
-        validation.instance("controller_resources", controller_resources, Resources, "a Resources")
-        validation.instance("engine_resources", engine_resources, Resources, "a Resources")
-        validation.boolean("network_policies", network_policies)
-        given = None if cluster_label is None else labels.cluster_label("cluster_label", cluster_label)
-        validation.boolean("outputs", outputs)
-        if outputs:
+        # Every prop is checked (by the props object) before the first child exists: a bad prop
+        # leaves nothing behind.
+        props = props_from(EngineClusterProps, props, keywords)
+        prefix = output_prefix_of(id, props.output_prefix)
+        if props.outputs:
             reserve_outputs(scope, id, prefix, CLUSTER_OUTPUTS)
+        given = props.given_label
+        namespace, engines, image, image_pull_policy = (
+            props.namespace, props.engines, props.image, props.image_pull_policy
+        )
+        notebook_repository, repository_required = props.notebook_repository, props.repository_required
+        cluster_encryption, key_length, security = props.cluster_encryption, props.key_length, props.security
+        controller_resources, engine_resources = props.controller_resources, props.engine_resources
+        wait_for_rollout, network_policies, outputs = props.wait_for_rollout, props.network_policies, props.outputs
         super().__init__(scope, id)
 
+        self.props = props
         self.namespace = namespace
         self.label: Label = given or generated_label(self, "cluster_label")
         cluster = self.label.value
@@ -191,6 +183,10 @@ class EngineCluster(Construct):
             security=security,
             wait_for_rollout=wait_for_rollout,
         )
+        max_message_env = (
+            [] if props.max_message_mib == DEFAULT_MAX_MESSAGE_MIB
+            else [Env("IPYTHON_MAX_MESSAGE_MIB", str(props.max_message_mib))]
+        )
         controller_selector = metadata.selector(metadata.CONTROLLER, self.controller_service_name)
         self.controller = deployment(
             self,
@@ -201,7 +197,7 @@ class EngineCluster(Construct):
                 selector=controller_selector,
                 replicas=1,
                 strategy="Recreate",
-                env=[Env("IPYTHON_CONTAINER_TYPE", "controller"), *cluster_env],
+                env=[Env("IPYTHON_CONTAINER_TYPE", "controller"), *cluster_env, *max_message_env],
                 ports=CONTROLLER_PORTS,
                 volumes=scratch_volumes(),
                 resources=controller_resources,
@@ -294,3 +290,42 @@ class EngineCluster(Construct):
             self.key_secret_name,
             description="The Secret holding the cluster key (key 'key').",
         )
+
+
+EngineCluster.__doc__ = f"{EngineCluster.__doc__}\n{props_doc(EngineClusterProps)}\n"
+
+
+class ImportedEngineCluster(Construct):
+    """A cluster deployed elsewhere, known by its label: made by ``EngineCluster.from_label``.
+
+    It creates nothing; a viewer given it as ``cluster=`` links to the controller Service
+    ``ipcluster-<cluster>`` and the key Secret (``ipcluster-<cluster>-key`` unless named) in its
+    own namespace, and the pod waits until the key Secret exists.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        cluster_label: str,
+        namespace: str | None = None,
+        key_secret_name: str | None = None,
+        cluster_encryption: str | None = None,
+    ) -> None:
+        label = labels.cluster_label("cluster_label", cluster_label)
+        if namespace is not None:
+            validation.dns_label("namespace", namespace)
+        validation.optional_dns_subdomain("key_secret_name", key_secret_name)
+        if cluster_encryption is not None:
+            validation.one_of("cluster_encryption", cluster_encryption, CLUSTER_ENCRYPTIONS)
+        super().__init__(scope, id)
+        self.label = label
+        self.cluster_label = label.value
+        self.namespace = namespace
+        self.link = ClusterLink(
+            label=label, namespace=namespace, key_secret_name=key_secret_name, encryption=cluster_encryption
+        )
+        self.controller_service_name = self.link.controller_host
+        self.key_secret_name = self.link.key_secret
+        self.cluster_encryption = cluster_encryption

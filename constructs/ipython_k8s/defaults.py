@@ -64,3 +64,8 @@ HEALTHCHECK_COMMAND = (IMAGE_PYTHON, IMAGE_ENTRYPOINT, "healthcheck")
 HOME_DIR = "/home/ipython"
 WORKSPACE_DIR = "/home/ipython/work"
 TMP_DIR = "/tmp"
+
+#: The largest message part, in MiB, the image's sockets accept (``IPYTHON_MAX_MESSAGE_MIB``):
+#: the image's own default and bound; left at the default, the variable is not set.
+DEFAULT_MAX_MESSAGE_MIB = 64
+MAX_MESSAGE_MIB = 4096

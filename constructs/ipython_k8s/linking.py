@@ -11,6 +11,7 @@ into a cross-stack output when the viewer is in another stack.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from . import naming
 from .labels import Label
@@ -36,3 +37,12 @@ class ClusterLink:
     @property
     def key_secret(self) -> str:
         return self.key_secret_name or naming.cluster_key_secret_name(self.label.value)
+
+
+@runtime_checkable
+class IEngineCluster(Protocol):
+    """What a viewer needs of a cluster: satisfied by an ``EngineCluster`` of this app and by
+    ``EngineCluster.from_label(scope, id, cluster_label=...)`` for one deployed elsewhere."""
+
+    @property
+    def link(self) -> ClusterLink: ...

@@ -23,7 +23,7 @@ from cdktf import TerraformOutput, TerraformStack
 
 from constructs import Construct
 
-from .validation import InvalidValue
+from .validation import InvalidValue, terraform_identifier
 
 #: Construct id of the child that holds a construct's outputs (so that an output named
 #: ``cluster_label`` cannot collide with a child resource called ``cluster_label``).
@@ -35,6 +35,11 @@ _RESERVED: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDicti
 
 class OutputClash(InvalidValue):
     """Two constructs in one stack would make an output of the same name."""
+
+
+def output_prefix_of(id: str, output_prefix: str | None) -> str:
+    """The prefix of a construct's outputs: ``output_prefix``, else its id (a Terraform name)."""
+    return terraform_identifier("output_prefix", id if output_prefix is None else output_prefix)
 
 
 def reserve_outputs(scope: Construct, id: str, prefix: str, names: Iterable[str]) -> None:

@@ -9,43 +9,24 @@ Terraform token), ``workspace``, ``deployment``, ``service``, ``ingress``, ``net
 
 from __future__ import annotations
 
+from typing import Any, overload
+
 from constructs import Construct
 
-from . import metadata, naming, validation
-from .cluster import EngineCluster
-from .defaults import (
-    CLUSTER_ENCRYPTIONS,
-    DEFAULT_CLUSTER_ENCRYPTION,
-    DEFAULT_CULL_IDLE_SECONDS,
-    DEFAULT_IMAGE,
-    DEFAULT_IMAGE_PULL_POLICY,
-    DEFAULT_NAMESPACE,
-    DEFAULT_PASSWORD_LENGTH,
-    DEFAULT_VIEWER_PORT,
-    DEFAULT_WORKSPACE_SIZE,
-    MAX_CULL_IDLE_SECONDS,
-    MIN_GENERATED_PASSWORD_LENGTH,
-    WORKSPACE_DIR,
-)
+from . import metadata, naming
+from .defaults import WORKSPACE_DIR
 from .generated import generated_label, generated_password
-from .labels import Label, viewer_labels
-from .linking import CLUSTER_KEY_SECRET_KEY, ClusterLink
+from .labels import Label
+from .linking import CLUSTER_KEY_SECRET_KEY, ClusterLink, IEngineCluster
 from .network_policy import ingress_policy
 from .objects import cluster_ip_service, secret, tls_ingress, workspace_claim
-from .outputs import add_output, reserve_outputs
-from .passwords import check_user_password
-from .repository import check_repository_prop, repository_env
-from .resources import VIEWER_RESOURCES, Resources
-from .security import RESTRICTED, PodSecurity
-from .workload import (
-    Env,
-    PodPlan,
-    Probes,
-    Volume,
-    check_workload_props,
-    deployment,
-    scratch_volumes,
-)
+from .outputs import add_output, output_prefix_of, reserve_outputs
+from .props import MAX_DOMAIN_LENGTH  # noqa: F401 (kept importable from here)
+from .props import NotebookViewerProps, props_doc, props_from
+from .repository import repository_env
+from .resources import Resources
+from .security import PodSecurity
+from .workload import Env, PodPlan, Probes, Volume, deployment, scratch_volumes
 
 #: The outputs of a viewer: ``<prefix>_<name>``.
 VIEWER_OUTPUTS = ("url", "password")
@@ -53,156 +34,84 @@ VIEWER_OUTPUTS = ("url", "password")
 PASSWORD_SECRET_KEY = "password"
 #: The annotation cert-manager reads to issue the Ingress certificate.
 CLUSTER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
-#: Longest domain: the host's first label (``nbviewer-<user>-<cluster>``) is at most 53 characters.
-MAX_DOMAIN_LENGTH = 253 - 64
 
 
 class NotebookViewer(Construct):
     """A Jupyter notebook server for one user at ``https://nbviewer-<user>-<cluster>.<domain>/``.
 
-    Props (keyword-only; each default is the behaviour you get):
-
-    - ``domain`` (required): DNS domain under which the Ingress host is created.
-    - ``user_label``: the seed's user label, a DNS label. None: a generated 5-character
-      ``random_string`` (names are then Terraform interpolations, known at plan time).
-    - ``cluster``: an ``EngineCluster`` (same or another stack of this app) or a ``ClusterLink``
-      to use; the viewer gets ``IPYTHON_CLUSTER_LABEL``, ``IPYTHON_CONTROLLER_HOST`` and
-      ``IPYTHON_CLUSTER_KEY`` (by Secret reference), so ``ipyparallel.Client()`` connects to it.
-    - ``cluster_label``: the label of a cluster deployed elsewhere (another stack, app or
-      repository), in the same namespace: the controller host and key Secret follow from it.
-      The pod waits until the key Secret exists. Exclusive with ``cluster``. Neither given: a
-      generated cluster label names the viewer and no cluster is linked. The user and cluster
-      labels together have at most 43 characters (``nbviewer-<user>-<cluster>-workspace`` fits 63).
-    - ``cluster_key_secret`` (None: ``ipcluster-<cluster>-key``): the key Secret's name, only with
-      ``cluster_label``, for clusters that were not made by ``EngineCluster``.
-    - ``namespace`` ("ipython"): an existing namespace (not created here: it is shared).
-    - ``password`` (None): None generates a 24-character ``random_password``. A password you chose
-      must be a Terraform token, e.g. ``password_variable(stack).string_value``: a literal string
-      would be written into cdk.tf.json and is refused. Either way it is stored in the Secret
-      ``<name>-password`` and readable as the sensitive output ``<prefix>_password``.
-    - ``password_length`` (24, at least 16): length of a generated password.
-    - ``notebook_repository`` (None): a git URL (``URL#ref`` for a branch or tag) cloned into an
-      empty workspace at start, its requirements.txt installed; None: an empty workspace. A URL
-      with credentials (``https://TOKEN@host/x.git``) must be a Terraform token, e.g.
-      ``repository_variable(stack).string_value``: it is kept in the Secret ``<name>-repo`` and
-      reaches the pod by reference (a literal would be written into cdk.tf.json and is refused).
-    - ``repository_required`` (False): True makes the viewer refuse to start when the repository
-      cannot be cloned or its requirements.txt installed (IPYTHON_REPOSITORY_REQUIRED); False
-      starts it with an empty workspace. Only with ``notebook_repository``.
-    - ``cluster_encryption`` (None: the linked ``EngineCluster``'s, else "curve"): how the linked
-      cluster's controller is reached, "curve" (CurveZMQ) or "none"; it must be the cluster's
-      choice (IPYTHON_CLUSTER_ENCRYPTION). Set it for a cluster linked by ``cluster_label`` or a
-      ``ClusterLink`` that was deployed with "none"; given with an ``EngineCluster`` it must
-      match that cluster's. Only for a viewer linked to a cluster.
-    - ``port`` (8888): the server's port in the pod.
-    - ``cull_idle_seconds`` (3600): idle kernels are shut down after this many seconds; 0 never.
-    - ``ingress_class`` (None: the cluster's default IngressClass).
-    - ``tls_secret_name`` (None: ``<name>-tls``): the Secret with the certificate for the host.
-    - ``cluster_issuer`` (None): a cert-manager ClusterIssuer that creates that Secret; None: you
-      (or the ingress controller's default certificate) provide it.
-    - ``ingress_annotations`` ({}): extra Ingress annotations (e.g. for your ingress controller).
-    - ``workspace_size`` ("1Gi") and ``storage_class`` (None: the cluster's default): the
-      workspace PersistentVolumeClaim ``<name>-workspace`` mounted at /home/ipython/work. It is a
-      resource of its own, so re-deploying the Deployment keeps the notebooks.
-    - ``image`` (the project's image), ``image_pull_policy`` (None: Kubernetes' default,
-      IfNotPresent for a version tag, which works with ``kind load``; "Always" or "Never").
-    - ``resources`` (``VIEWER_RESOURCES``), ``security`` (``RESTRICTED``).
-    - ``network_policy`` (True): only the viewer's port is reachable. False: no NetworkPolicy.
-    - ``wait_for_rollout`` (True): ``deploy`` waits until the Deployment is available.
-    - ``output_prefix`` (the construct id): outputs ``<prefix>_url`` and ``<prefix>_password``.
-      Two constructs of this library in one stack may not make outputs of the same name
-      (``OutputClash``, naming both).
-    - ``outputs`` (True): False makes no outputs (a construct wrapping the viewer makes its own).
+    Take ``NotebookViewerProps`` (``NotebookViewer(scope, id, props)``) or the same names as
+    keywords (``NotebookViewer(scope, id, domain=..., cluster=cluster)``). A cluster deployed
+    elsewhere: ``cluster=EngineCluster.from_label(scope, id, cluster_label=...)``.
 
     The Deployment uses the ``Recreate`` strategy: the workspace volume is ReadWriteOnce, and a
     second pod during a rolling update could not mount it.
     """
 
+    @overload
+    def __init__(self, scope: Construct, id: str, props: NotebookViewerProps) -> None: ...
+
+    @overload
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
         domain: str,
-        user_label: str | None = None,
-        cluster: EngineCluster | ClusterLink | None = None,
-        cluster_label: str | None = None,
-        cluster_key_secret: str | None = None,
-        namespace: str = DEFAULT_NAMESPACE,
-        password: str | None = None,
-        password_length: int = DEFAULT_PASSWORD_LENGTH,
-        notebook_repository: str | None = None,
-        repository_required: bool = False,
-        cluster_encryption: str | None = None,
-        port: int = DEFAULT_VIEWER_PORT,
-        cull_idle_seconds: int = DEFAULT_CULL_IDLE_SECONDS,
-        ingress_class: str | None = None,
-        tls_secret_name: str | None = None,
-        cluster_issuer: str | None = None,
-        ingress_annotations: dict[str, str] | None = None,
-        workspace_size: str = DEFAULT_WORKSPACE_SIZE,
-        storage_class: str | None = None,
-        image: str = DEFAULT_IMAGE,
-        image_pull_policy: str | None = DEFAULT_IMAGE_PULL_POLICY,
-        resources: Resources = VIEWER_RESOURCES,
-        security: PodSecurity = RESTRICTED,
-        network_policy: bool = True,
-        wait_for_rollout: bool = True,
-        output_prefix: str | None = None,
-        outputs: bool = True,
+        user_label: str | None = ...,
+        cluster: IEngineCluster | ClusterLink | None = ...,
+        cluster_label: str | None = ...,
+        cluster_key_secret: str | None = ...,
+        namespace: str = ...,
+        password: str | None = ...,
+        password_length: int = ...,
+        notebook_repository: str | None = ...,
+        repository_required: bool = ...,
+        cluster_encryption: str | None = ...,
+        port: int = ...,
+        cull_idle_seconds: int = ...,
+        ingress_class: str | None = ...,
+        tls_secret_name: str | None = ...,
+        cluster_issuer: str | None = ...,
+        ingress_annotations: dict[str, str] | None = ...,
+        workspace_size: str = ...,
+        storage_class: str | None = ...,
+        image: str = ...,
+        image_pull_policy: str | None = ...,
+        resources: Resources = ...,
+        security: PodSecurity = ...,
+        network_policy: bool = ...,
+        wait_for_rollout: bool = ...,
+        output_prefix: str | None = ...,
+        outputs: bool = ...,
+    ) -> None: ...
+
+    def __init__(
+        self, scope: Construct, id: str, props: NotebookViewerProps | None = None, **keywords: Any
     ) -> None:
-        # Every prop is checked before the first child exists: a bad prop leaves nothing behind.
-        validation.dns_subdomain("domain", domain, max_length=MAX_DOMAIN_LENGTH)
-        prefix = check_workload_props(
-            id=id,
-            namespace=namespace,
-            image=image,
-            image_pull_policy=image_pull_policy,
-            security=security,
-            wait_for_rollout=wait_for_rollout,
-            output_prefix=output_prefix,
-        )
-        _check_password(password)
-        validation.integer(
-            "password_length", password_length, minimum=MIN_GENERATED_PASSWORD_LENGTH, maximum=128
-        )
-        check_repository_prop("notebook_repository", notebook_repository)
-        validation.repository_required("repository_required", repository_required, notebook_repository)
-        if cluster_encryption is not None:
-            validation.one_of("cluster_encryption", cluster_encryption, CLUSTER_ENCRYPTIONS)
-        validation.port("port", port)
-        validation.integer(
-            "cull_idle_seconds", cull_idle_seconds, minimum=0, maximum=MAX_CULL_IDLE_SECONDS
-        )
-        validation.optional_dns_subdomain("ingress_class", ingress_class)
-        validation.optional_dns_subdomain("tls_secret_name", tls_secret_name)
-        validation.optional_dns_subdomain("cluster_issuer", cluster_issuer)
-        annotations = validation.string_map(
-            "ingress_annotations", {} if ingress_annotations is None else ingress_annotations
-        )
-        validation.quantity("workspace_size", workspace_size)
-        validation.optional_dns_subdomain("storage_class", storage_class)
-        validation.instance("resources", resources, Resources, "a Resources")
-        validation.boolean("network_policy", network_policy)
-        link = _cluster_link(cluster, cluster_label, cluster_key_secret, namespace)
-        user, given_cluster = viewer_labels(
-            user_prop="user_label",
-            user=user_label,
-            cluster_prop="cluster" if link else "cluster_label",
-            cluster=link.label if link else cluster_label,
-        )
-        if link is None and given_cluster is not None:
-            link = ClusterLink(
-                label=given_cluster,
-                key_secret_name=validation.optional_dns_subdomain(
-                    "cluster_key_secret", cluster_key_secret
-                ),
-            )
-        encryption = _cluster_encryption(link, cluster_encryption)
-        validation.boolean("outputs", outputs)
-        if outputs:
+        # Every prop is checked (by the props object) before the first child exists: a bad prop
+        # leaves nothing behind.
+        props = props_from(NotebookViewerProps, props, keywords)
+        prefix = output_prefix_of(id, props.output_prefix)
+        if props.outputs:
             reserve_outputs(scope, id, prefix, VIEWER_OUTPUTS)
+        link, user, encryption = props.resolved.link, props.resolved.user, props.resolved.encryption
+        annotations = dict(props.resolved.annotations)
+        domain, namespace, password, password_length = (
+            props.domain, props.namespace, props.password, props.password_length
+        )
+        notebook_repository, repository_required = props.notebook_repository, props.repository_required
+        port, cull_idle_seconds, workspace_size, storage_class = (
+            props.port, props.cull_idle_seconds, props.workspace_size, props.storage_class
+        )
+        ingress_class, tls_secret_name, cluster_issuer = (
+            props.ingress_class, props.tls_secret_name, props.cluster_issuer
+        )
+        image, image_pull_policy, resources, security = (
+            props.image, props.image_pull_policy, props.resources, props.security
+        )
+        network_policy, wait_for_rollout, outputs = props.network_policy, props.wait_for_rollout, props.outputs
         super().__init__(scope, id)
+        self.props = props
 
         # The seed named every viewer after a cluster label, generated if none is given; a
         # viewer is linked to a cluster only when one is named.
@@ -336,58 +245,5 @@ class NotebookViewer(Construct):
         )
 
 
-def _check_password(password: object) -> None:
-    """A chosen password must be a Terraform token: a literal would land in cdk.tf.json."""
-    if password is None or validation.is_token(password):
-        return
-    check_user_password("password", password)
-    raise validation.InvalidValue(
-        "password",
-        password,
-        "a Terraform token such as password_variable(stack).string_value, not a literal "
-        "(it would be written into cdk.tf.json)",
-        shown=validation.hidden(password),
-    )
 
-
-def _cluster_encryption(link: ClusterLink | None, chosen: str | None) -> str | None:
-    """The linked cluster's encryption: the cluster object's, the prop, else the default."""
-    if link is None:
-        if chosen is not None:
-            raise validation.InvalidValue(
-                "cluster_encryption", chosen, "None for a viewer without a cluster (nothing to encrypt)"
-            )
-        return None
-    if link.encryption is not None and chosen is not None and chosen != link.encryption:
-        raise validation.InvalidValue(
-            "cluster_encryption",
-            chosen,
-            f"None or the linked cluster's own {link.encryption!r} (controller and viewer must agree)",
-        )
-    return link.encryption or chosen or DEFAULT_CLUSTER_ENCRYPTION
-
-
-def _cluster_link(
-    cluster: object, cluster_label: object, cluster_key_secret: object, namespace: str
-) -> ClusterLink | None:
-    """The cluster a viewer uses (labels are checked later, against the name budget)."""
-    if cluster is not None and cluster_label is not None:
-        raise validation.InvalidValue(
-            "cluster_label", cluster_label, "None when cluster is given (one way to name a cluster)"
-        )
-    if cluster_key_secret is not None and cluster_label is None:
-        raise validation.InvalidValue(
-            "cluster_key_secret", cluster_key_secret, "None unless cluster_label is given"
-        )
-    if cluster is None:
-        return None
-    link = cluster.link if isinstance(cluster, EngineCluster) else cluster
-    if not isinstance(link, ClusterLink):
-        raise validation.InvalidValue("cluster", cluster, "an EngineCluster, a ClusterLink or None")
-    if link.namespace is not None and link.namespace != namespace:
-        raise validation.InvalidValue(
-            "cluster",
-            link.namespace,
-            f"a cluster in the viewer's namespace {namespace!r} (the key Secret is read from there)",
-        )
-    return link
+NotebookViewer.__doc__ = f"{NotebookViewer.__doc__}\n{props_doc(NotebookViewerProps)}\n"

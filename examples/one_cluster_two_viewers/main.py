@@ -44,7 +44,8 @@ def build(outdir: str | None = None) -> App:
 
     carol = TerraformStack(app, "carol-stack")
     add_kubernetes_provider(carol, config_path="~/.kube/config")
-    NotebookViewer(carol, "carol", domain=DOMAIN, user_label="carol", cluster_label="team")
+    team_cluster = EngineCluster.from_label(carol, "team", cluster_label="team")  # deployed by team-stack
+    NotebookViewer(carol, "carol", domain=DOMAIN, user_label="carol", cluster=team_cluster)
     return app
 
 

@@ -102,17 +102,26 @@ def test_a_correct_user_program_passes_strict_mypy(user_venv, tmp_path):
 
 
 def test_a_misspelt_prop_and_a_wrong_type_are_reported(user_venv, tmp_path):
+    """In both spellings: keywords (the constructs' typed overloads) and props objects."""
     run = check_user_program(user_venv, tmp_path, """\
         from cdktf import App, TerraformStack
-        from ipython_k8s import EngineCluster, NotebookViewer
+        from ipython_k8s import EngineCluster, EngineClusterProps, NotebookViewer, NotebookViewerProps
 
         app = App()
         stack = TerraformStack(app, "science")
         cluster = EngineCluster(stack, "cluster", engines="8")
         NotebookViewer(stack, "alice", domian="notebooks.example.org", cluster=cluster)
+        EngineCluster(stack, "other", EngineClusterProps(engines="8"))
+        NotebookViewer(stack, "bob", NotebookViewerProps(domian="notebooks.example.org"))
     """)
     out = run.stdout
     assert run.returncode == 1, out + run.stderr
-    assert 'Argument "engines" to "EngineCluster" has incompatible type "str"; expected "int"' in out, out
-    assert 'Unexpected keyword argument "domian" for "NotebookViewer"' in out, out
+    lines = out.splitlines()
+    # keywords: mypy names the overloads; the variant shown says what was expected
+    assert any(line.startswith("infra_of_a_user.py:6: error: No overload variant of \"EngineCluster\"")
+               for line in lines), out
+    assert 'Unexpected keyword argument "domian" for overloaded function "NotebookViewer"; did you mean "domain"?' in out, out
+    # props objects
+    assert 'infra_of_a_user.py:8: error: Argument "engines" to "EngineClusterProps" has incompatible type "str"; expected "int"' in out, out
+    assert 'infra_of_a_user.py:9: error: Unexpected keyword argument "domian" for "NotebookViewerProps"' in out, out
     assert "import-untyped" not in out and "import-not-found" not in out, out
