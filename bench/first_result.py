@@ -1,34 +1,36 @@
-"""8. First result and 9. second up: `local up` to a notebook's ``Client().ids`` listing every engine.
+"""First result and second up: `local up` to a notebook's ``Client().ids`` listing every engine.
 
-**First result (8)**, ours: from nothing running (after ``local down``; the image present, the
-synth output of the last ``up`` kept, as after any ``down``) run ``python -m localrun up`` (what
-``pipenv run local up`` runs), then, as a user does once it prints the URL: log in to the viewer,
-start a kernel and run ``import ipyparallel as ipp; c = ipp.Client()`` until ``len(c.ids)`` is the
-number of engines. The clock stops when the kernel sees every engine.
+**First result**, ours: from nothing running (after ``local down``; the image present, the synth
+output of the last ``up`` kept, as after any ``down``; a warm-up pass makes it) run ``python -m
+localrun up`` (what ``pipenv run local up`` runs; pipenv's own start is measured apart), then, as
+a user does once it prints the URL: log in to the viewer, start a kernel and run ``import
+ipyparallel as ipp; c = ipp.Client()`` until ``len(c.ids)`` is the number of engines. The clock
+stops when the kernel sees every engine.
 
-The baseline is the same image started by hand through the Docker API (what ``docker run`` does),
-with no local runner: one container running the image's viewer role (password login, published
-on 127.0.0.1, no cluster settings, so it writes no connection file of its own) and one running
-``ipcluster start -n 2`` from the image's venv (ipyparallel's defaults: no CurveZMQ, its own
-heartbeat), listening on all addresses and locating itself by its container name (its DNS name on the
-network). The two share a
-fresh named volume at ``~/.ipython``, where ``ipcluster`` writes ``ipcontroller-client.json`` and
-where the viewer's kernel's ``Client()`` looks for it. Its network exists before the clock starts
-(one ``docker network create`` once, as a user would); the volume and both containers are made
-inside the timed part, as ``docker run -v`` makes them, and the viewer's ``/api`` is polled every
-20 ms before logging in. Both sides then run the same client code, which retries ``Client()``
-until a connection file is there. Neither side has CPU or memory limits but those the stacks
-declare (ours): the local run applies them, a hand ``docker run`` does not.
+The baseline is the same image started by hand through the Docker API (what ``docker run``
+does), with no local runner: one container running the image's viewer role (password login,
+published on 127.0.0.1, no cluster settings, so it writes no connection file of its own) and one
+running ``ipcluster start -n 2`` from the image's venv (ipyparallel's defaults: no CurveZMQ, its
+own heartbeat), listening on all addresses and locating itself by its container name (its DNS
+name on the network). The two share a fresh named volume at ``~/.ipython``, where ``ipcluster``
+writes ``ipcontroller-client.json`` and where the viewer's kernel's ``Client()`` looks for it.
+Its network exists before the clock starts (``docker network create`` once, as a user would);
+the volume and both containers are made inside the timed part, as ``docker run -v`` makes them,
+and the viewer's ``/api`` is polled every 20 ms before logging in. Both sides then run the same
+client code, which retries ``Client()`` until a connection file is there. Only ours has the CPU
+and memory limits, read-only root and dropped capabilities the stacks declare.
 
-**Second up (9)**: ``local up`` again with nothing changed, process start to exit, against the
-least any second ``up`` has to do: a fresh Python process asking the engine (Docker API) for the
+**Second up**: ``local up`` again with nothing changed, process start to exit, against the least
+any second ``up`` has to do: a fresh Python process asking the engine (Docker API) for the
 workspace's containers. The time from there to ``Client().ids`` complete again (a new kernel)
 is in the breakdown.
 
 Where the time goes is in ``breakdown`` of results.json (medians): the ``local:`` lines' arrival
 (``-v``), the viewer container's own log (container start, entrypoint, Jupyter server exec and
-listening), and timestamps taken inside the kernel. The load average of each run is kept too: on
-a shared 2-core machine it explains the spread.
+listening), timestamps taken inside the kernel, the controller's log (every engine registered),
+and CPU seconds from the containers' cgroups and of ``local up`` itself, which the machine's
+load does not inflate. The load average before each side's run is kept too: on a shared 2-core
+machine it explains the spread.
 """
 
 from __future__ import annotations
@@ -547,7 +549,8 @@ def run(runs: int, work: Path, *, warm_up: bool = True) -> list[Comparison]:
         finally:
             hand.close()
             client.images.remove(image)
-    load = {"load_average_1min_min": round(min(loads), 2), "load_average_1min_max": round(max(loads), 2)} if loads else {}
+    load = {"load_average_1min_min": round(min(loads), 2), "load_average_1min_max": round(max(loads), 2),
+            "load_average_1min_before_each_side": [round(x, 2) for x in loads]} if loads else {}
     first.breakdown = {"ours": _medians(samples["ours"]), "baseline": _medians(samples["baseline"]), **load}
     second.breakdown = {"ours": {k: v for k, v in first.breakdown["ours"].items() if k.startswith("second ")}, **load}
     return [first, second]
