@@ -7,11 +7,13 @@ it is still connected; but the new controller has never heard of it, the engine 
 cluster, and ipengine's own heartbeat check never fires. Somebody has to start a new ipengine.
 
 How: the controller's heart monitor publishes on the ``hb_ping`` port a ping every period
-(3 s) whose content is its own clock, the seconds since that controller started
-(``HeartMonitor.lifetime``), unsigned. A subscriber therefore sees a steadily growing number;
-when the number goes back, a new controller is speaking. Watching costs one SUB socket, puts
-nothing into the controller's log, and needs no key. (A controller that dies within its first
-heartbeat period and is replaced cannot be told apart; that is acceptable for a restart.)
+(1 s in our controller, 3 s in ipyparallel's) whose content is its own clock, the seconds since
+that controller started (``HeartMonitor.lifetime``), unsigned. A subscriber therefore sees a
+steadily growing number; when the number goes back, a new controller is speaking, and the
+difference between two pings is the controller's heartbeat period. Watching costs one SUB
+socket, puts nothing into the controller's log, and needs no key. (A controller that dies within
+its first heartbeat period and is replaced cannot be told apart; that is acceptable for a
+restart.)
 With CurveZMQ on, the ping socket is encrypted like the others: the watch connects with the
 controller's public key (``socket_options``).
 """
@@ -35,12 +37,18 @@ class ControllerRestartWatch(SubscriptionWatch):
         super().__init__("controller restart watch", ping_url, socket_options)
         self.on_restart = on_restart
         self.last_clock: float | None = None
+        #: seconds between the last two pings heard: the controller's heartbeat period (longer
+        #: when a ping was missed), None until two pings of one controller were heard
+        self.period: float | None = None
 
     def observe(self, clock: float) -> None:
         """Feed one ping's clock value (also the unit under test)."""
         previous, self.last_clock = self.last_clock, clock
         if previous is not None and clock < previous:
+            self.period = None
             self.on_restart(previous, clock)
+        elif previous is not None and clock > previous:
+            self.period = clock - previous
 
     def handle(self, frames: list[bytes]) -> None:
         try:

@@ -8,11 +8,38 @@ rescheduled, so the entrypoint does not exec ipengine but supervises it:
 1. wait until the controller's registration port accepts TCP connections (DNS name not yet
    resolvable and connection refused both count as "not yet"), logging once;
 2. start ipengine with the connection file computed from the environment and a uuid of the
-   supervisor's choosing (``--Session.session``), so that notifications about it can be told;
-3. if ipengine exits, start it again (after 1, 2, 4, 8 s; at once after a controller restart);
+   supervisor's choosing (``--Session.session``), so that notifications about it can be told,
+   and ``REGISTRATION_REPLY_SECONDS`` to wait for the hub's registration reply;
+3. if ipengine exits, start it again (after about 1, 2, 4, 8 s, each stretched by a random
+   0.5-1.5; at once after a controller restart);
 4. if the controller's heartbeat clock goes back (a new controller), or the controller announces
    that it dropped this ipengine, stop ipengine (SIGTERM, SIGKILL after 10 s) and start a new
-   one, which registers anew. Engines are back within about 15 s of a new controller's start.
+   one, which registers anew. Engines are back within about 15 s of a new controller's start;
+5. if ipengine's heart has been connected to the hub for ``STALLED_REGISTRATION_SECONDS`` and no
+   registration was announced, ask the hub (registration_watch.registered_engines): an ipengine
+   it does not list lost its registration and is restarted the same way, after a random 0-10 s;
+   one it lists was announced while the watch was not listening.
+
+Scale (``python -m bench.scale``: the controller and up to 128 engines as processes on two
+cores, all started at once, so that each gets a sliver of CPU). What broke first were the
+registration deadlines, not the controller's heartbeats (64 engines beating every second cost it
+8 ms of CPU per second):
+
+* ipengine's own ``IPEngine.timeout``, 5 s from its registration request to the reply: at 96
+  engines 38 of them timed out, exited 255 and were started again, adding another import storm
+  to the one that had starved them. Now ``REGISTRATION_REPLY_SECONDS``, 30 s: 96 engines register
+  without one timeout. A controller that never answers (a wrong key under CurveZMQ) is reported
+  25 s later than before, as the same exit 255;
+* the hub's ``registration_timeout``, 30 s from its reply to the engine's first heartbeat (the
+  heart starts last, after the nanny process and the kernel): at 128 engines it dropped 87
+  registrations, and 20 ipengines that had their reply ran on outside the cluster for good,
+  healthy by every check; 108 of 128 were registered after 10 minutes. Step 5 restarts them: all
+  128 registered, in 131 to 188 s on that overloaded machine (load average over 120).
+
+Retries are spread (the random stretch of step 3, the 0-10 s of step 5) because engines that
+failed together would otherwise come back together. The first start is not: engines waiting for
+a controller all start ipengine within ``WAIT_POLL_SECONDS`` of it answering, which costs nothing
+when each has its own node, and spreading it would make every cluster slower to be ready.
 
 SIGTERM and SIGINT are forwarded to ipengine as SIGTERM (ipengine ignores SIGINT), then the
 supervisor exits 0.
@@ -26,6 +53,7 @@ HEALTHCHECK) and judges from that file alone; see healthcheck for what counts as
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -36,14 +64,18 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
+from . import connection_info
 from .controller_watch import ControllerRestartWatch
 from .logs import command_line, log
-from .registration_watch import REGISTERED, UNREGISTERED, RegistrationWatch
+from .registration_watch import REGISTERED, UNREGISTERED, RegistrationWatch, registered_engines
 from .runtime_paths import write_private_json
 
 STATE_FILE = "ipython-roles-engine.json"
 STOP_GRACE_SECONDS = 10
 BACKOFF_SECONDS = (1, 2, 4, 8)
+#: Each backoff is stretched by a random factor in this range, so that engines that failed
+#: together (a registration storm that starved them) do not all come back together.
+BACKOFF_JITTER = (0.5, 1.5)
 STABLE_RUN_SECONDS = 30
 CONNECT_TIMEOUT_SECONDS = 2
 #: How often a waiting engine tries the controller's port: a cheap TCP connect, and every
@@ -51,6 +83,18 @@ CONNECT_TIMEOUT_SECONDS = 2
 WAIT_POLL_SECONDS = 0.25
 #: The state file is rewritten at least this often; healthcheck calls it stale after a few misses.
 TICK_SECONDS = 5
+#: ``IPEngine.timeout``: ipengine's wait for the hub's registration reply (ipyparallel: 5 s, which
+#: 96 engines starting together on two cores overran; see the module docstring).
+REGISTRATION_REPLY_SECONDS = 30
+#: An ipengine whose heart has been connected to the hub this long (or 5 heartbeat periods, if
+#: longer) and that was not announced as registered is checked with the hub (step 5).
+STALLED_REGISTRATION_SECONDS = 30
+STALLED_REGISTRATION_PERIODS = 5
+#: How often, until it is registered, ipengine's heart is looked at (a local /proc read).
+REGISTRATION_CHECK_SECONDS = 5
+#: A new ipengine for a dropped registration starts after a random 0 to this many seconds: the
+#: hub drops registrations in batches, and the batch should not come back as one.
+STALLED_RESTART_SPREAD_SECONDS = 10
 
 WAITING = "waiting"  # for the controller's registration port
 RUNNING = "running"  # an ipengine process is up
@@ -58,10 +102,28 @@ RESTARTING = "restarting"  # between two ipengine processes (backoff or a reques
 
 
 def engine_command(engine_file: Path, engine_uuid: str | None = None) -> list[str]:
-    command = [sys.executable, "-m", "ipyparallel.engine", f"--IPEngine.url_file={engine_file}"]
+    command = [sys.executable, "-m", "ipyparallel.engine", f"--IPEngine.url_file={engine_file}",
+               f"--IPEngine.timeout={REGISTRATION_REPLY_SECONDS}"]
     if engine_uuid is not None:
         command.append(f"--Session.session={engine_uuid}")
     return command
+
+
+def heartbeat_port(first_port: int) -> int:
+    """The hub's ``hb_pong`` port, which an ipengine's heart connects to once registration is
+    complete on its side (ipengine starts its heart last)."""
+    return connection_info.engine_ports(first_port)[connection_info.ENGINE_CHANNELS.index("hb_pong")]
+
+
+def heart_connected(pid: int, port: int) -> bool:
+    """Whether process ``pid`` has an established TCP connection to ``port`` (any host)."""
+    import psutil  # an ipyparallel dependency; imported here, only an unregistered engine needs it
+
+    try:
+        connections = psutil.Process(pid).net_connections(kind="tcp")
+    except (psutil.Error, OSError):
+        return False
+    return any(c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED for c in connections)
 
 
 def controller_reachable(host: str, port: int) -> bool:
@@ -107,6 +169,10 @@ class EngineSupervisor:
         self._state: dict = {"phase": WAITING, "engine_pid": None, "engine_uuid": None, "engine_id": None,
                              "registered": False, "unregistered_at": None, "failures": 0}
         self._written_at = 0.0
+        self._restart_watch: ControllerRestartWatch | None = None
+        self._heart_since: float | None = None  # when this ipengine's heart was first seen connected
+        self._next_registration_check = 0.0
+        self._restart_delay = 0.0  # before the next ipengine, after a restart of ours
 
     # -- the state file the healthcheck reads --
     def _update(self, **changes) -> None:
@@ -170,6 +236,53 @@ class EngineSupervisor:
             self._update(registered=False, unregistered_at=time.monotonic())
             self._request_restart()
 
+    # -- a registration that was never announced (step 5 of the module docstring) --
+    def _stalled_after(self) -> float:
+        period = self._restart_watch.period if self._restart_watch is not None else None
+        return max(STALLED_REGISTRATION_SECONDS, STALLED_REGISTRATION_PERIODS * (period or 0))
+
+    def _check_registration(self) -> None:
+        if self._state["registered"] or self._restart_requested or self._stopping or self._child is None:
+            return
+        now = time.monotonic()
+        if now < self._next_registration_check:
+            return
+        self._next_registration_check = now + REGISTRATION_CHECK_SECONDS
+        if not heart_connected(self._child.pid, heartbeat_port(self.registration_port)):
+            self._heart_since = None
+            return
+        if self._heart_since is None:
+            self._heart_since = now
+        if now - self._heart_since < self._stalled_after():
+            return
+        engines = registered_engines(f"tcp://{self.controller_host}:{self.registration_port}", self.cluster_key,
+                                     self.socket_options)
+        if engines is None or self._state["registered"]:
+            return  # no answer (a controller down or swamped: the watches handle a restart), or announced meanwhile
+        engine_uuid = self._state["engine_uuid"]
+        if engine_uuid in engines:
+            log(f"the controller lists ipengine {engine_uuid} as engine {engines[engine_uuid]}; "
+                f"its registration was not heard on the notification channel")
+            self._on_registration_event(REGISTERED, engine_uuid, engines[engine_uuid])
+            return
+        log(
+            f"ipengine {engine_uuid} has had its heart connected for {now - self._heart_since:.0f} s, but the "
+            f"controller has not registered it (it drops a registration whose first heartbeat it does not see in "
+            f"time: 'purging stalled registration' in its log); restarting ipengine to register again"
+        )
+        self._restart_delay = random.uniform(0, STALLED_RESTART_SPREAD_SECONDS)
+        self._request_restart()
+
+    def _failure_hint(self, status: int) -> str:
+        if status != 255:
+            return ""
+        if self.socket_options and self._restart_watch is not None and self._restart_watch.last_clock is not None:
+            # CurveZMQ: the controller's heartbeats arrive, so the server key derived from our key is right
+            return (f" (registration failed: no reply within {REGISTRATION_REPLY_SECONDS} s although the "
+                    f"controller's heartbeats arrive: is it overloaded?)")
+        return (f" (registration failed: no reply within {REGISTRATION_REPLY_SECONDS} s: does "
+                f"IPYTHON_CLUSTER_KEY match the controller's? is the controller overloaded?)")
+
     # -- the loop --
     def _wait_for_controller(self) -> bool:
         announced = False
@@ -189,6 +302,8 @@ class EngineSupervisor:
         log(f"starting ipengine: {command_line(command)}")
         self._kill_deadline = None
         self._restart_requested = False  # whatever restarted before now, this one registers anew
+        self._heart_since = None
+        self._next_registration_check = time.monotonic() + REGISTRATION_CHECK_SECONDS
         self._child = subprocess.Popen(command, cwd=self.cwd, env=self.environ)
         self._update(phase=RUNNING, engine_pid=self._child.pid, engine_uuid=engine_uuid, engine_id=None,
                      registered=False)
@@ -199,6 +314,7 @@ class EngineSupervisor:
                 return self._child.wait(timeout=0.5)
             except subprocess.TimeoutExpired:
                 self._tick()
+                self._check_registration()
                 if self._kill_deadline is not None and time.monotonic() > self._kill_deadline:
                     log(f"ipengine (pid {self._child.pid}) ignored SIGTERM for {STOP_GRACE_SECONDS} s; killing it")
                     self._child.kill()
@@ -207,8 +323,9 @@ class EngineSupervisor:
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        self._restart_watch = ControllerRestartWatch(self.ping_url, self._on_controller_restart, self.socket_options)
         watches = [
-            ControllerRestartWatch(self.ping_url, self._on_controller_restart, self.socket_options),
+            self._restart_watch,
             RegistrationWatch(self.notification_url, self.cluster_key, self._on_registration_event,
                               self.socket_options),
         ]
@@ -224,15 +341,19 @@ class EngineSupervisor:
                     self._restart_requested = False
                     self._failures = 0
                     self._update(phase=RESTARTING, engine_pid=None, failures=0)
+                    delay, self._restart_delay = self._restart_delay, 0.0
+                    if delay:
+                        log(f"starting a new ipengine in {delay:.1f} s")
+                        self._wake.clear()  # set by the restart request itself
+                        self._sleep(delay)
                     continue
                 stable = time.monotonic() - started > STABLE_RUN_SECONDS
                 self._failures = 0 if stable else self._failures + 1
                 failures = self._failures
                 delay = BACKOFF_SECONDS[min(max(failures - 1, 0), len(BACKOFF_SECONDS) - 1)]
-                hint = (
-                    " (registration failed: does IPYTHON_CLUSTER_KEY match the controller's?)" if status == 255 else ""
-                )
-                log(f"ipengine exited with status {status}{hint}; starting it again in {delay} s")
+                delay *= random.uniform(*BACKOFF_JITTER)
+                log(f"ipengine exited with status {status}{self._failure_hint(status)}; "
+                    f"starting it again in {delay:.1f} s")
                 self._update(phase=RESTARTING, engine_pid=None, registered=False, failures=failures)
                 self._sleep(delay)
         finally:
