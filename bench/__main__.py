@@ -16,7 +16,7 @@ from pathlib import Path
 from . import report
 
 ROOT = Path(__file__).resolve().parent.parent
-NAMES = ("synth", "viewer", "cluster", "populate", "image", "first_result")
+NAMES = ("synth", "viewer", "cluster", "populate", "image", "first_result", "scale")
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -73,6 +73,12 @@ def _run(name: str, runs: int, work: Path, quick: bool):
         from . import populate
 
         return [populate.run(runs, work)]
+    if name == "scale":
+        from . import scale
+
+        if quick:
+            return scale.run(runs, work, engines=8, tasks=200, idle_window=3)
+        return scale.run(runs, work, engines=64, tasks=2000)
     if name == "first_result":
         from . import first_result
 
