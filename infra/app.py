@@ -1,7 +1,7 @@
 """Entry point of the cdktf app: parameters first, then the stacks, then the synth.
 
-WHY this order: the parameters are checked in plain Python before cdktf is imported, because
-``App()`` creates the output directory at once; a bad value must leave cdktf.out untouched and
+WHY this order: the parameters are checked (infra/parameters.py builds and so validates the
+constructs' props) before any ``App()`` exists, because ``App()`` creates the output directory at once; a bad value must leave cdktf.out untouched and
 print one line (``error: IPYTHON_X=<value>: <allowed>``, exit status 2).
 
 WHY the other format's files are removed after the synth: cdktf writes each stack as ``cdk.tf``

@@ -1,9 +1,13 @@
-"""The stacks' parameters, read from the environment: the one place they are documented.
+"""The stacks' parameters, read from the environment: one table, ``PARAMETERS``.
 
-WHY one table: the parameter table of docs/deploying.md is generated from ``PARAMETERS`` (``python -m
-infra.parameters``) and a test keeps it (section Parameters) equal to it, so docs and code cannot drift.
-Parsing is plain Python (no cdktf): a bad value stops the synth before cdktf starts and before
-any file is written.
+WHY one table: each row maps a variable to the prop it sets (and so its stack) and says how its
+string becomes the prop's type. Reading the environment builds the props objects
+(EngineClusterProps, NotebookViewerProps), so every value is validated once, by the props; this
+module only parses strings and turns the props' ``InvalidValue`` into the one line naming the
+variable and its raw value (``IPYTHON_ENGINES=-1: an integer from 0 to 1000``). The same table
+generates the parameter table of docs/deploying.md (``python -m infra.parameters``; a test keeps
+them equal) and the bad-input test rows. A new parameter of an existing prop is one row.
+A bad value stops the synth before any App exists, so before any file is written.
 
 Rules: a variable that is set is used, even if empty (unset it to get the default); an unknown
 ``IPYTHON_*`` variable is an error (a typo would otherwise be ignored silently).
@@ -14,22 +18,25 @@ from __future__ import annotations
 import difflib
 import re
 import sys
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from ipython_k8s import labels, validation
+from ipython_k8s import validation
 from ipython_k8s.defaults import (
-    CLUSTER_ENCRYPTIONS,
     DEFAULT_CLUSTER_ENCRYPTION,
     DEFAULT_CULL_IDLE_SECONDS,
     DEFAULT_ENGINES,
     DEFAULT_IMAGE,
+    DEFAULT_MAX_MESSAGE_MIB,
     DEFAULT_NAMESPACE,
     DEFAULT_WORKSPACE_SIZE,
-    MAX_CULL_IDLE_SECONDS,
     MAX_ENGINES,
+    MAX_MESSAGE_MIB,
     MIN_USER_PASSWORD_LENGTH,
 )
+from ipython_k8s.props import EngineClusterProps, NotebookViewerProps
 from ipython_k8s.validation import InvalidValue
 
 #: The Terraform variable that carries a chosen password (its value: ``TF_VAR_user_password``).
@@ -45,81 +52,181 @@ VIEWER = "viewer-stack"
 CLUSTER = "cluster-stack"
 
 
+ParseFunction = Callable[[str, str], Any]
+
+
+@dataclass(frozen=True)
+class Parse:
+    """How a variable's string becomes the prop's type. Parsing only converts: the rules (range,
+    format) are the props', so a value it cannot convert is handed on as the string when the
+    prop's own message says what is allowed (``an integer from 0 to 1000``)."""
+
+    kind: str
+    function: ParseFunction
+    #: Values refused whatever the prop's rule (they drive the bad-input tests).
+    bad: tuple[str, ...] = ()
+
+    def __call__(self, name: str, raw: str) -> Any:
+        return self.function(name, raw)
+
+
+def _integer(name: str, raw: str) -> int | str:
+    # A string that is not an integer goes on unchanged: the prop refuses it with its range.
+    return int(raw) if re.fullmatch(r"-?[0-9]+", raw) else raw
+
+
+#: The image's booleans (image/ipython_roles/settings.py ``_boolean``): true or false, any case.
+BOOLEAN_ALLOWED = "true or false"
+
+
+def _boolean(name: str, raw: str) -> bool:
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    raise InvalidValue(name, raw, BOOLEAN_ALLOWED)
+
+
+TEXT = Parse("text", lambda name, raw: raw)
+INTEGER = Parse("an integer", _integer, bad=("two", "1.5", ""))
+BOOLEAN = Parse("a boolean", _boolean, bad=("yes", "1", "maybe", ""))
+
+
 @dataclass(frozen=True)
 class Parameter:
+    """One environment variable: its documentation row and the prop(s) it sets.
+
+    ``cluster``/``viewer``: the field of EngineClusterProps / NotebookViewerProps it sets (None:
+    not that stack's, or read by the stacks themselves, see ``_read``); ``parse`` turns the string
+    into the prop's type; ``unset``: the string used when the variable is unset (None: the prop's
+    default); ``bad``: values the prop refuses (with ``parse.bad``: the bad-input test rows).
+    """
+
     name: str
-    stacks: str
     default: str
     meaning: str
+    cluster: str | None = None
+    viewer: str | None = None
+    parse: Parse = TEXT
+    stacks_override: str | None = None
+    unset: str | None = None
+    bad: tuple[str, ...] = ()
+
+    @property
+    def stacks(self) -> str:
+        if self.stacks_override is not None:
+            return self.stacks_override
+        if self.cluster and self.viewer:
+            return BOTH
+        return CLUSTER if self.cluster else VIEWER
+
+    @property
+    def props(self) -> dict[str, str]:
+        """stack -> prop name."""
+        return {stack: prop for stack, prop in ((CLUSTER, self.cluster), (VIEWER, self.viewer)) if prop}
+
+    @property
+    def bad_values(self) -> tuple[str, ...]:
+        return self.bad + self.parse.bad
 
 
 PARAMETERS: tuple[Parameter, ...] = (
-    Parameter("IPYTHON_USER_LABEL", VIEWER, "a generated 5-character label",
+    Parameter("IPYTHON_USER_LABEL", "a generated 5-character label",
               "user label: a DNS label; the viewer is `nbviewer-<user>-<cluster>`. User and "
-              "cluster labels together have at most 43 characters"),
-    Parameter("IPYTHON_CLUSTER_LABEL", BOTH, "a generated 5-character label, made by "
+              "cluster labels together have at most 43 characters",
+              viewer="user_label", bad=("Alice", "al_ice")),
+    Parameter("IPYTHON_CLUSTER_LABEL", "a generated 5-character label, made by "
               "cluster-stack and read by viewer-stack",
               "cluster label: a DNS label of at most 42 characters; the controller Service is "
-              "`ipcluster-<cluster>`"),
-    Parameter("IPYTHON_NOTEBOOK_REPOSITORY", BOTH, "none: an empty workspace",
+              "`ipcluster-<cluster>`",
+              cluster="cluster_label", viewer="cluster_label", bad=("Demo", "c" * 43)),
+    Parameter("IPYTHON_NOTEBOOK_REPOSITORY", "none: an empty workspace",
               "git URL (https, http, ssh, git, file or `git@host:path`, optionally `#branch-or-tag`, "
               "at most 2048 characters) cloned into the viewer's and the engines' workspace. With "
               "credentials (`https://TOKEN@host/x.git`, `https://user:password@host/x.git`) it is "
               f"never written into cdktf.out: the stacks declare the sensitive variable "
               f"`{REPOSITORY_VARIABLE}`, whose value Terraform reads from `{REPOSITORY_TF_VAR}` at "
-              f"deploy, and keep it in a Secret"),
-    Parameter(REPOSITORY_TF_VAR, BOTH, "unset",
+              f"deploy, and keep it in a Secret",
+              cluster="notebook_repository", viewer="notebook_repository",
+              bad=("ftp://example.org/r.git", "https://example.org/my repo.git")),
+    Parameter(REPOSITORY_TF_VAR, "unset",
               "the repository URL with credentials as Terraform reads it at plan/apply; set it to "
               "the same value as IPYTHON_NOTEBOOK_REPOSITORY (setting only this one also declares "
-              "the variable)"),
-    Parameter("IPYTHON_REPOSITORY_REQUIRED", BOTH, "`false`",
+              "the variable)",
+              stacks_override=BOTH, bad=("https://h/a b.git",)),
+    Parameter("IPYTHON_REPOSITORY_REQUIRED", "`false`",
               "`true`: the viewer and the engines refuse to start when IPYTHON_NOTEBOOK_REPOSITORY "
               "cannot be cloned or its requirements.txt installed (`false`: they start with an empty "
-              "workspace); `true` needs IPYTHON_NOTEBOOK_REPOSITORY"),
-    Parameter("IPYTHON_CLUSTER_ENCRYPTION", BOTH, f"`{DEFAULT_CLUSTER_ENCRYPTION}`",
+              "workspace); `true` needs IPYTHON_NOTEBOOK_REPOSITORY",
+              cluster="repository_required", viewer="repository_required", parse=BOOLEAN),
+    Parameter("IPYTHON_CLUSTER_ENCRYPTION", f"`{DEFAULT_CLUSTER_ENCRYPTION}`",
               "`curve`: the controller's sockets are encrypted with CurveZMQ (key pair derived from the "
               "cluster key); `none`: plain TCP, messages only signed. Both stacks must be given the "
-              "same value (a viewer linked by IPYTHON_CLUSTER_LABEL cannot read the cluster's choice)"),
-    Parameter("IPYTHON_USER_PASSWORD", VIEWER, "a generated 24-character password",
+              "same value (a viewer linked by IPYTHON_CLUSTER_LABEL cannot read the cluster's choice)",
+              cluster="cluster_encryption", viewer="cluster_encryption",
+              bad=("tls", "CURVE", "")),
+    Parameter("IPYTHON_USER_PASSWORD", "a generated 24-character password",
               f"a viewer password you choose, at least {MIN_USER_PASSWORD_LENGTH} characters. "
               f"Never written into cdktf.out: it only declares the sensitive variable "
               f"`{PASSWORD_VARIABLE}`, whose value Terraform reads from `{PASSWORD_TF_VAR}` at "
-              f"deploy"),
-    Parameter(PASSWORD_TF_VAR, VIEWER, "unset",
+              f"deploy",
+              stacks_override=VIEWER, bad=("short",)),
+    Parameter(PASSWORD_TF_VAR, "unset",
               "the chosen password as Terraform reads it at plan/apply; set it to the same value "
-              "as IPYTHON_USER_PASSWORD (setting only this one also declares the variable)"),
-    Parameter("IPYTHON_ENGINES", CLUSTER, str(DEFAULT_ENGINES),
-              f"number of engines, 0 to {MAX_ENGINES}"),
-    Parameter("IPYTHON_IMAGE", BOTH, f"`{DEFAULT_IMAGE}`", "the container image of all roles"),
-    Parameter("IPYTHON_DOMAIN", VIEWER, f"`{DEFAULT_DOMAIN}`",
+              "as IPYTHON_USER_PASSWORD (setting only this one also declares the variable)",
+              stacks_override=VIEWER, bad=("abc",)),
+    Parameter("IPYTHON_ENGINES", str(DEFAULT_ENGINES),
+              f"number of engines, 0 to {MAX_ENGINES}",
+              cluster="engines", parse=INTEGER, bad=("-1", "5000")),
+    Parameter("IPYTHON_MAX_MESSAGE_MIB", f"{DEFAULT_MAX_MESSAGE_MIB} (the image's default: the variable is not set)",
+              f"the controller refuses messages larger than this many MiB, 1 to {MAX_MESSAGE_MIB}; raise it "
+              "(with the controller's memory limit) when tasks send a larger argument or result",
+              cluster="max_message_mib", parse=INTEGER, bad=("0", "4097")),
+    Parameter("IPYTHON_IMAGE", f"`{DEFAULT_IMAGE}`", "the container image of all roles",
+              cluster="image", viewer="image", bad=("",)),
+    Parameter("IPYTHON_DOMAIN", f"`{DEFAULT_DOMAIN}`",
               "DNS domain of the viewer's Ingress host `nbviewer-<user>-<cluster>.<domain>` "
-              "(`*.localhost` reaches a local kind cluster from a browser)"),
-    Parameter("IPYTHON_NAMESPACE", BOTH, f"`{DEFAULT_NAMESPACE}`",
+              "(`*.localhost` reaches a local kind cluster from a browser)",
+              viewer="domain", unset=DEFAULT_DOMAIN, bad=("Example.org",)),
+    Parameter("IPYTHON_NAMESPACE", f"`{DEFAULT_NAMESPACE}`",
               "existing namespace of all objects (viewer and cluster must share it); the stacks do not "
               "create it (it is shared, and destroying its creator would delete it with everything in "
-              "it): `kubectl create namespace ipython` once"),
-    Parameter("IPYTHON_INGRESS_CLASS", VIEWER, "the cluster's default IngressClass",
-              "IngressClass of the viewer's Ingress"),
-    Parameter("IPYTHON_TLS_SECRET", VIEWER, "`nbviewer-<user>-<cluster>-tls`",
-              "Secret with the TLS certificate of the viewer's host"),
-    Parameter("IPYTHON_CLUSTER_ISSUER", VIEWER, "none: the certificate is provided otherwise",
-              "cert-manager ClusterIssuer that issues the viewer's certificate"),
-    Parameter("IPYTHON_WORKSPACE_SIZE", VIEWER, f"`{DEFAULT_WORKSPACE_SIZE}`",
-              "size of the viewer's workspace volume (a Kubernetes quantity)"),
-    Parameter("IPYTHON_STORAGE_CLASS", VIEWER, "the cluster's default StorageClass",
-              "StorageClass of the workspace volume"),
-    Parameter("IPYTHON_CULL_IDLE_SECONDS", VIEWER, str(DEFAULT_CULL_IDLE_SECONDS),
-              "idle kernels are shut down after this many seconds; 0 never"),
-    Parameter("IPYTHON_NETWORK_POLICIES", BOTH, "`true`",
-              "`false` creates no NetworkPolicy objects"),
-    Parameter("KUBECONFIG", BOTH, f"`{DEFAULT_KUBECONFIG}`",
-              "kubeconfig file(s) of the Kubernetes provider, `:`-separated as for kubectl"),
-    Parameter("KUBE_CONTEXT", BOTH, "the kubeconfig's current context",
-              "kubeconfig context the Kubernetes provider uses"),
+              "it): `kubectl create namespace ipython` once",
+              cluster="namespace", viewer="namespace", bad=("kube_system",)),
+    Parameter("IPYTHON_INGRESS_CLASS", "the cluster's default IngressClass",
+              "IngressClass of the viewer's Ingress",
+              viewer="ingress_class", bad=("My_Class",)),
+    Parameter("IPYTHON_TLS_SECRET", "`nbviewer-<user>-<cluster>-tls`",
+              "Secret with the TLS certificate of the viewer's host",
+              viewer="tls_secret_name", bad=("My_Secret",)),
+    Parameter("IPYTHON_CLUSTER_ISSUER", "none: the certificate is provided otherwise",
+              "cert-manager ClusterIssuer that issues the viewer's certificate",
+              viewer="cluster_issuer", bad=("My_Issuer",)),
+    Parameter("IPYTHON_WORKSPACE_SIZE", f"`{DEFAULT_WORKSPACE_SIZE}`",
+              "size of the viewer's workspace volume (a Kubernetes quantity)",
+              viewer="workspace_size", bad=("10GB",)),
+    Parameter("IPYTHON_STORAGE_CLASS", "the cluster's default StorageClass",
+              "StorageClass of the workspace volume",
+              viewer="storage_class", bad=("Fast SSD",)),
+    Parameter("IPYTHON_CULL_IDLE_SECONDS", str(DEFAULT_CULL_IDLE_SECONDS),
+              "idle kernels are shut down after this many seconds; 0 never",
+              viewer="cull_idle_seconds", parse=INTEGER, bad=("-1",)),
+    Parameter("IPYTHON_NETWORK_POLICIES", "`true`",
+              "`false` creates no NetworkPolicy objects",
+              cluster="network_policies", viewer="network_policy", parse=BOOLEAN),
+    Parameter("KUBECONFIG", f"`{DEFAULT_KUBECONFIG}`",
+              "kubeconfig file(s) of the Kubernetes provider, `:`-separated as for kubectl",
+              stacks_override=BOTH, bad=("/a b/config",)),
+    Parameter("KUBE_CONTEXT", "the kubeconfig's current context",
+              "kubeconfig context the Kubernetes provider uses",
+              stacks_override=BOTH, bad=("", "my context")),
 )
 
 KNOWN = {parameter.name for parameter in PARAMETERS}
+BY_NAME = {parameter.name: parameter for parameter in PARAMETERS}
 OWN_PREFIX = "IPYTHON_"
+#: How close a misspelt name must be to suggest a known one: the image's rule
+#: (image/ipython_roles/settings.py ``check_known_variables``), compared after the prefix.
+DID_YOU_MEAN_CUTOFF = 0.6
+_SECRET_LOOKING = re.compile(r"PASS|SECRET|KEY|TOKEN")
 
 
 class ParameterError(ValueError):
@@ -128,31 +235,36 @@ class ParameterError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """The parsed parameters. A chosen password is not kept: only whether there is one; nor is a
-    repository URL with credentials: ``notebook_repository`` is then None and
-    ``repository_variable`` True (the stacks declare the sensitive variable)."""
+    """The parsed parameters: the props of both constructs, built (and so validated) from the
+    environment, and what the stacks make themselves.
 
-    user_label: str | None
-    cluster_label: str | None
-    notebook_repository: str | None
-    repository_required: bool
-    cluster_encryption: str
+    The stacks complete the props with what only exists in a stack: the viewer's cluster (the
+    EngineCluster object, or ``EngineCluster.from_label`` for ``cluster_label``), the password
+    variable's token, and the repository variable's token when ``repository_variable``. A chosen
+    password is not kept, only whether there is one; nor is a repository URL with credentials:
+    the props were checked with the URL without its credentials, which the stacks replace.
+    """
+
+    cluster: EngineClusterProps
+    viewer: NotebookViewerProps
     password_chosen: bool
-    engines: int
-    image: str
-    domain: str
-    namespace: str
-    ingress_class: str | None
-    tls_secret: str | None
-    cluster_issuer: str | None
-    workspace_size: str
-    storage_class: str | None
-    cull_idle_seconds: int
-    network_policies: bool
     kube_config_paths: tuple[str, ...]
     kube_context: str | None
     notes: tuple[str, ...] = ()
     repository_variable: bool = False
+
+    @property
+    def cluster_label(self) -> str | None:
+        return self.cluster.cluster_label
+
+    @property
+    def notebook_repository(self) -> str | None:
+        """The plain URL (None when it carries credentials: the stacks declare the variable)."""
+        return None if self.repository_variable else self.cluster.notebook_repository
+
+    @property
+    def repository_required(self) -> bool:
+        return self.cluster.repository_required
 
 
 def _shown(raw: str) -> str:
@@ -163,18 +275,13 @@ def _error(name: str, raw: str, allowed: str, *, shown: str | None = None) -> Pa
     return ParameterError(f"{name}={_shown(raw) if shown is None else shown}: {allowed}")
 
 
-def _integer(name: str, raw: str, *, minimum: int, maximum: int) -> int:
-    value = int(raw) if re.fullmatch(r"-?[0-9]+", raw) else raw
-    return validation.integer(name, value, minimum=minimum, maximum=maximum)
-
-
-def _boolean(name: str, raw: str) -> bool:
-    lowered = raw.lower()
-    if lowered in ("true", "1", "yes"):
-        return True
-    if lowered in ("false", "0", "no"):
-        return False
-    raise InvalidValue(name, raw, "true or false")
+def suggestion(name: str, known: Iterable[str]) -> str | None:
+    """The known ``IPYTHON_*`` name closest to a misspelt one, by the image's rule (compare what
+    follows the shared prefix, or every IPYTHON_* name would look alike)."""
+    ours = {known_name[len(OWN_PREFIX):]: known_name for known_name in sorted(known)
+            if known_name.startswith(OWN_PREFIX)}
+    close = difflib.get_close_matches(name[len(OWN_PREFIX):], list(ours), n=1, cutoff=DID_YOU_MEAN_CUTOFF)
+    return ours[close[0]] if close else None
 
 
 def unknown_variables(environ: Mapping[str, str]) -> list[str]:
@@ -182,66 +289,131 @@ def unknown_variables(environ: Mapping[str, str]) -> list[str]:
 
 
 def _unknown_error(name: str, raw: str) -> ParameterError:
-    # Compare what follows the shared prefix, or every IPYTHON_* name would look alike.
-    ours = {known[len(OWN_PREFIX):]: known for known in sorted(KNOWN) if known.startswith(OWN_PREFIX)}
-    close = difflib.get_close_matches(name[len(OWN_PREFIX):], list(ours), n=1, cutoff=0.6)
-    hint = f"did you mean {ours[close[0]]}?" if close else "see docs/deploying.md, section Parameters"
+    close = suggestion(name, KNOWN)
+    hint = f"did you mean {close}?" if close else "see docs/deploying.md, section Parameters"
     # A misspelt IPYTHON_USER_PASSWORD must not print the password, nor a misspelt
     # IPYTHON_NOTEBOOK_REPOSITORY the credentials in its URL.
-    secret = re.search(r"PASS|SECRET|KEY|TOKEN", name) is not None
+    secret = _SECRET_LOOKING.search(name) is not None
     shown = validation.hidden(raw) if secret else _shown(validation.shown_repository(raw, quoted=False))
     return _error(name, raw, f"not a parameter of the stacks; {hint}", shown=shown)
 
 
+def _variable_of(stack: str, prop: str) -> str | None:
+    """The variable that sets ``prop`` of ``stack``'s props (a viewer's cluster is its label's)."""
+    if stack == VIEWER and prop == "cluster":
+        prop = "cluster_label"
+    for parameter in PARAMETERS:
+        if parameter.props.get(stack) == prop:
+            return parameter.name
+    return None
+
+
+def _in_variables(stack: str, allowed: str) -> str:
+    """The props' message in the environment's words (``notebook_repository`` ->
+    ``IPYTHON_NOTEBOOK_REPOSITORY``); only names with ``_``, which cannot be plain words."""
+    for parameter in PARAMETERS:
+        prop = parameter.props.get(stack)
+        if prop and "_" in prop:
+            allowed = re.sub(rf"\b{prop}\b", parameter.name, allowed)
+    return allowed
+
+
+class _PropsError(Exception):
+    def __init__(self, stack: str, error: InvalidValue) -> None:
+        self.stack, self.error = stack, error
+
+
 def read_settings(environ: Mapping[str, str]) -> Settings:
-    """Parse and check every parameter; raise ``ParameterError`` at the first bad one."""
+    """Parse every parameter and build the props; raise ``ParameterError`` at the first bad one,
+    in the environment's words: the variable and its raw value, and what the prop allows."""
     for name in unknown_variables(environ):
         raise _unknown_error(name, environ[name])
     try:
         return _read(environ)
+    except _PropsError as caught:
+        error = caught.error
+        name = _variable_of(caught.stack, error.prop) or error.prop
+        raise _parameter_error(environ, name, error, _in_variables(caught.stack, error.allowed)) from None
     except InvalidValue as error:
-        raw = environ.get(error.prop)
-        shown = error.shown if raw is None or error.shown.startswith("<hidden") else None
-        if raw is not None and error.prop in ("IPYTHON_NOTEBOOK_REPOSITORY", REPOSITORY_TF_VAR):
-            shown = _shown(validation.shown_repository(raw, quoted=False))  # credentials never shown
-        raise _error(error.prop, raw if raw is not None else str(error.value), error.allowed,
-                     shown=shown) from None
+        raise _parameter_error(environ, error.prop, error, error.allowed) from None
+
+
+def _parameter_error(environ: Mapping[str, str], name: str, error: InvalidValue, allowed: str) -> ParameterError:
+    raw = environ.get(name)
+    shown = error.shown if raw is None or error.shown.startswith("<hidden") else None
+    if raw is not None and name in ("IPYTHON_NOTEBOOK_REPOSITORY", REPOSITORY_TF_VAR):
+        shown = _shown(validation.shown_repository(raw, quoted=False))  # credentials never shown
+    return _error(name, raw if raw is not None else str(error.value), allowed, shown=shown)
+
+
+def _props_kwargs(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """stack -> the props' keywords of every variable that is set (parsed, not yet validated)."""
+    kwargs: dict[str, dict[str, Any]] = {CLUSTER: {}, VIEWER: {}}
+    for parameter in PARAMETERS:
+        raw = environ.get(parameter.name, parameter.unset)
+        if raw is None or not parameter.props:
+            continue
+        value = parameter.parse(parameter.name, raw)
+        for stack, prop in parameter.props.items():
+            kwargs[stack][prop] = value
+    return kwargs
+
+
+def _build(stack: str, props_class: type, kwargs: dict[str, Any]) -> Any:
+    try:
+        with warnings.catch_warnings():
+            # the viewer's literal cluster_label: deprecated for users, the stacks link by from_label
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return props_class(**kwargs)
+    except InvalidValue as error:
+        raise _PropsError(stack, error) from None
 
 
 def _read(environ: Mapping[str, str]) -> Settings:
     get = environ.get
     notes: list[str] = []
-
-    cluster_label = get("IPYTHON_CLUSTER_LABEL")
-    if cluster_label is not None:
-        labels.cluster_label("IPYTHON_CLUSTER_LABEL", cluster_label)
-    user_label = get("IPYTHON_USER_LABEL")
-    labels.viewer_labels(
-        user_prop="IPYTHON_USER_LABEL",
-        user=user_label,
-        cluster_prop="IPYTHON_CLUSTER_LABEL",
-        cluster=cluster_label,
-    )
+    kwargs = _props_kwargs(environ)
 
     repository, repository_variable = _repository(get, notes)
-    repository_required = validation.repository_required(
-        "IPYTHON_REPOSITORY_REQUIRED",
-        _boolean("IPYTHON_REPOSITORY_REQUIRED", get("IPYTHON_REPOSITORY_REQUIRED", "false")),
-        repository or repository_variable,
-        repository_prop="IPYTHON_NOTEBOOK_REPOSITORY",
-    )
-    cluster_encryption = validation.one_of(
-        "IPYTHON_CLUSTER_ENCRYPTION",
-        get("IPYTHON_CLUSTER_ENCRYPTION", DEFAULT_CLUSTER_ENCRYPTION),
-        CLUSTER_ENCRYPTIONS,
+    if repository_variable:
+        # The props are checked with the URL without its credentials (same host, path and ref);
+        # the stacks pass the sensitive variable's token instead.
+        for stack in kwargs:
+            kwargs[stack]["notebook_repository"] = _without_credentials(repository)
+    if kwargs[VIEWER].get("cluster_label") is None:
+        # Without a label the viewer is given cluster-stack's EngineCluster, whose choice it follows.
+        kwargs[VIEWER].pop("cluster_encryption", None)
+
+    cluster = _build(CLUSTER, EngineClusterProps, kwargs[CLUSTER])
+    viewer = _build(VIEWER, NotebookViewerProps, kwargs[VIEWER])
+    password_chosen = _password(get, notes)
+
+    kubeconfig = get("KUBECONFIG") or DEFAULT_KUBECONFIG
+    paths = tuple(path for path in kubeconfig.split(":") if path)
+    if not paths or any(re.search(r"\s", path) for path in paths):
+        raise InvalidValue("KUBECONFIG", kubeconfig, "file paths without spaces, ':'-separated")
+    context = get("KUBE_CONTEXT")
+    if context is not None and (not context or re.search(r"\s", context)):
+        raise InvalidValue("KUBE_CONTEXT", context, "a kubeconfig context name (not empty, no spaces)")
+
+    return Settings(
+        cluster=cluster,
+        viewer=viewer,
+        password_chosen=password_chosen,
+        kube_config_paths=paths,
+        kube_context=context,
+        notes=tuple(notes),
+        repository_variable=repository_variable,
     )
 
+
+def _password(get: Callable[[str], str | None], notes: list[str]) -> bool:
+    """Whether a password was chosen. It never enters the props as a literal (they take the
+    variable's token), so its rule is checked here, with the library's minimum."""
     password = get("IPYTHON_USER_PASSWORD")
     tf_var_password = get(PASSWORD_TF_VAR)
     if password is not None:
-        validation.user_password(
-            "IPYTHON_USER_PASSWORD", password, min_length=MIN_USER_PASSWORD_LENGTH
-        )
+        validation.user_password("IPYTHON_USER_PASSWORD", password, min_length=MIN_USER_PASSWORD_LENGTH)
         if tf_var_password is None:
             notes.append(
                 f"note: IPYTHON_USER_PASSWORD is not written into cdktf.out; before "
@@ -256,73 +428,18 @@ def _read(environ: Mapping[str, str]) -> Settings:
             )
     elif tf_var_password is not None:
         validation.user_password(PASSWORD_TF_VAR, tf_var_password, min_length=MIN_USER_PASSWORD_LENGTH)
-
-    engines = _integer(
-        "IPYTHON_ENGINES", get("IPYTHON_ENGINES", str(DEFAULT_ENGINES)), minimum=0, maximum=MAX_ENGINES
-    )
-    image = validation.image("IPYTHON_IMAGE", get("IPYTHON_IMAGE", DEFAULT_IMAGE))
-    domain = validation.dns_subdomain(
-        "IPYTHON_DOMAIN", get("IPYTHON_DOMAIN", DEFAULT_DOMAIN), max_length=253 - 64
-    )
-    namespace = validation.dns_label("IPYTHON_NAMESPACE", get("IPYTHON_NAMESPACE", DEFAULT_NAMESPACE))
-    optional_names = {
-        key: validation.optional_dns_subdomain(key, get(key))
-        for key in (
-            "IPYTHON_INGRESS_CLASS",
-            "IPYTHON_TLS_SECRET",
-            "IPYTHON_CLUSTER_ISSUER",
-            "IPYTHON_STORAGE_CLASS",
-        )
-    }
-    workspace_size = validation.quantity(
-        "IPYTHON_WORKSPACE_SIZE", get("IPYTHON_WORKSPACE_SIZE", DEFAULT_WORKSPACE_SIZE)
-    )
-    cull = _integer(
-        "IPYTHON_CULL_IDLE_SECONDS",
-        get("IPYTHON_CULL_IDLE_SECONDS", str(DEFAULT_CULL_IDLE_SECONDS)),
-        minimum=0,
-        maximum=MAX_CULL_IDLE_SECONDS,
-    )
-    network_policies = _boolean("IPYTHON_NETWORK_POLICIES", get("IPYTHON_NETWORK_POLICIES", "true"))
-
-    kubeconfig = get("KUBECONFIG") or DEFAULT_KUBECONFIG
-    paths = tuple(path for path in kubeconfig.split(":") if path)
-    if not paths or any(re.search(r"\s", path) for path in paths):
-        raise InvalidValue("KUBECONFIG", kubeconfig, "file paths without spaces, ':'-separated")
-    context = get("KUBE_CONTEXT")
-    if context is not None and (not context or re.search(r"\s", context)):
-        raise InvalidValue("KUBE_CONTEXT", context, "a kubeconfig context name (not empty, no spaces)")
-
-    return Settings(
-        user_label=user_label,
-        cluster_label=cluster_label,
-        notebook_repository=repository,
-        repository_required=repository_required,
-        cluster_encryption=cluster_encryption,
-        password_chosen=get("IPYTHON_USER_PASSWORD") is not None or get(PASSWORD_TF_VAR) is not None,
-        engines=engines,
-        image=image,
-        domain=domain,
-        namespace=namespace,
-        ingress_class=optional_names["IPYTHON_INGRESS_CLASS"],
-        tls_secret=optional_names["IPYTHON_TLS_SECRET"],
-        cluster_issuer=optional_names["IPYTHON_CLUSTER_ISSUER"],
-        workspace_size=workspace_size,
-        storage_class=optional_names["IPYTHON_STORAGE_CLASS"],
-        cull_idle_seconds=cull,
-        network_policies=network_policies,
-        kube_config_paths=paths,
-        kube_context=context,
-        notes=tuple(notes),
-        repository_variable=repository_variable,
-    )
+    return password is not None or tf_var_password is not None
 
 
-def _repository(get, notes: list[str]) -> tuple[str | None, bool]:
-    """(the URL for a plain env value, whether the stacks declare the sensitive variable).
+def _without_credentials(url: str) -> str:
+    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/]*@", r"\1", url)
+
+
+def _repository(get: Callable[[str], str | None], notes: list[str]) -> tuple[str | None, bool]:
+    """(the URL, whether the stacks declare the sensitive variable for it).
 
     The same rules as the password's: a URL with credentials, or TF_VAR_notebook_repository set,
-    declares the variable and the URL is not kept; with both set they must be equal.
+    declares the variable (the URL is then not kept); with both set they must be equal.
     """
     repository = get("IPYTHON_NOTEBOOK_REPOSITORY")
     tf_var = get(REPOSITORY_TF_VAR)
@@ -335,13 +452,13 @@ def _repository(get, notes: list[str]) -> tuple[str | None, bool]:
                 validation.redacted_repository(tf_var),
                 "the same value as IPYTHON_NOTEBOOK_REPOSITORY (Terraform reads this one), or unset",
             )
-        return None, True
+        return tf_var, True
     if repository is not None and validation.repository_has_credentials(repository):
         notes.append(
             f"note: IPYTHON_NOTEBOOK_REPOSITORY carries credentials and is not written into cdktf.out; "
             f'before `cdktf deploy` run: export {REPOSITORY_TF_VAR}="$IPYTHON_NOTEBOOK_REPOSITORY"'
         )
-        return None, True
+        return repository, True
     return repository, False
 
 

@@ -22,11 +22,16 @@ stack). Protect the state: it holds the generated secrets.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import TypeVar
+
 from cdktf import App, LocalBackend, TerraformStack
 from ipython_k8s import (
     EngineCluster,
+    EngineClusterProps,
     ImportedEngineCluster,
     NotebookViewer,
+    NotebookViewerProps,
     add_kubernetes_provider,
     password_variable,
     repository_variable,
@@ -39,14 +44,15 @@ from .parameters import PASSWORD_VARIABLE, REPOSITORY_VARIABLE, Settings
 
 VIEWER_STACK = "viewer-stack"
 CLUSTER_STACK = "cluster-stack"
+P = TypeVar("P", EngineClusterProps, NotebookViewerProps)
 
 
-def _repository(stack: TerraformStack, settings: Settings) -> str | None:
-    """The repository for the constructs: the plain URL, or the sensitive variable's token when
-    the URL carries credentials (TF_VAR_notebook_repository; the constructs keep it in a Secret)."""
-    if settings.repository_variable:
-        return repository_variable(stack, REPOSITORY_VARIABLE).string_value
-    return settings.notebook_repository
+def _with_repository(stack: TerraformStack, props: P, settings: Settings) -> P:
+    """The props with the sensitive variable's token for a repository URL with credentials
+    (TF_VAR_notebook_repository; the constructs keep it in a Secret)."""
+    if not settings.repository_variable:
+        return props
+    return replace(props, notebook_repository=repository_variable(stack, REPOSITORY_VARIABLE).string_value)
 
 
 def _common(stack: TerraformStack, name: str, settings: Settings) -> None:
@@ -72,25 +78,7 @@ class ClusterStack(TerraformStack):
     def __init__(self, scope: Construct, name: str, settings: Settings) -> None:
         super().__init__(scope, name)
         _common(self, name, settings)
-        self.cluster = EngineCluster(
-            self,
-            "cluster",
-            cluster_label=settings.cluster_label,
-            namespace=settings.namespace,
-            engines=settings.engines,
-            notebook_repository=_repository(self, settings),
-            repository_required=settings.repository_required,
-            cluster_encryption=settings.cluster_encryption,
-            image=settings.image,
-            network_policies=settings.network_policies,
-        )
-
-
-def _imported_cluster(stack: TerraformStack, settings: Settings) -> ImportedEngineCluster | None:
-    """The cluster of cluster-stack known by its label (IPYTHON_CLUSTER_LABEL), if one is given."""
-    if settings.cluster_label is None:
-        return None
-    return EngineCluster.from_label(stack, "cluster", cluster_label=settings.cluster_label)
+        self.cluster = EngineCluster(self, "cluster", _with_repository(self, settings.cluster, settings))
 
 
 class ViewerStack(TerraformStack):
@@ -99,31 +87,20 @@ class ViewerStack(TerraformStack):
     ) -> None:
         super().__init__(scope, name)
         _common(self, name, settings)
-        password = (
-            password_variable(self, PASSWORD_VARIABLE).string_value
+        props = settings.viewer
+        linked: EngineCluster | ImportedEngineCluster | None = cluster
+        if linked is None and props.cluster_label is not None:
+            # The cluster of cluster-stack known by its label (IPYTHON_CLUSTER_LABEL).
+            linked = EngineCluster.from_label(self, "cluster", cluster_label=props.cluster_label)
+        props = replace(
+            _with_repository(self, props, settings),
+            cluster=linked,
+            cluster_label=None,
+            password=password_variable(self, PASSWORD_VARIABLE).string_value
             if settings.password_chosen
-            else None
+            else None,
         )
-        self.viewer = NotebookViewer(
-            self,
-            "viewer",
-            domain=settings.domain,
-            user_label=settings.user_label,
-            cluster=cluster if cluster is not None else _imported_cluster(self, settings),
-            namespace=settings.namespace,
-            password=password,
-            notebook_repository=_repository(self, settings),
-            repository_required=settings.repository_required,
-            cluster_encryption=settings.cluster_encryption,
-            cull_idle_seconds=settings.cull_idle_seconds,
-            ingress_class=settings.ingress_class,
-            tls_secret_name=settings.tls_secret,
-            cluster_issuer=settings.cluster_issuer,
-            workspace_size=settings.workspace_size,
-            storage_class=settings.storage_class,
-            image=settings.image,
-            network_policy=settings.network_policies,
-        )
+        self.viewer = NotebookViewer(self, "viewer", props)
 
 
 def build_app(settings: Settings, *, outdir: str | None = None) -> App:

@@ -11,7 +11,16 @@ import sys
 
 import pytest
 
-from infra.parameters import Settings, read_settings
+from infra.parameters import (
+    BOOLEAN,
+    BOOLEAN_ALLOWED,
+    INTEGER,
+    PARAMETERS,
+    ParameterError,
+    Settings,
+    read_settings,
+)
+from ipython_k8s import EngineClusterProps, NotebookViewerProps
 
 from .synth import REPO, clean_env
 
@@ -50,6 +59,10 @@ BAD = [
     ({"IPYTHON_CLUSTER_ENCRYPTION": ""}, r"IPYTHON_CLUSTER_ENCRYPTION=: one of curve, none$"),
     ({"IPYTHON_REPOSITORY_REQUIRED": "true"}, r"IPYTHON_REPOSITORY_REQUIRED=true: False unless IPYTHON_NOTEBOOK_REPOSITORY is given"),
     ({"IPYTHON_REPOSITORY_REQUIRED": "maybe", "IPYTHON_NOTEBOOK_REPOSITORY": "https://example.org/n.git"}, r"IPYTHON_REPOSITORY_REQUIRED=maybe: true or false$"),
+    ({"IPYTHON_REPOSITORY_REQUIRED": "yes", "IPYTHON_NOTEBOOK_REPOSITORY": "https://example.org/n.git"}, r"IPYTHON_REPOSITORY_REQUIRED=yes: true or false$"),
+    ({"IPYTHON_NETWORK_POLICIES": "1"}, r"IPYTHON_NETWORK_POLICIES=1: true or false$"),
+    ({"IPYTHON_MAX_MESSAGE_MIB": "0"}, r"IPYTHON_MAX_MESSAGE_MIB=0: an integer from 1 to 4096$"),
+    ({"IPYTHON_MAX_MESSAGE_MIB": "64MiB"}, r"IPYTHON_MAX_MESSAGE_MIB=64MiB: an integer from 1 to 4096$"),
     ({"IPYTHON_TLS_SECRET": "My_Secret"}, r"IPYTHON_TLS_SECRET=My_Secret: a DNS name"),
     ({"IPYTHON_ENGNES": "3"}, r"IPYTHON_ENGNES=3: not a parameter of the stacks; did you mean IPYTHON_ENGINES\?$"),
     ({"IPYTHON_PASSWORD": "s3cret-value"}, r"IPYTHON_PASSWORD=<hidden, 12 characters>: not a parameter of the stacks; did you mean IPYTHON_USER_PASSWORD\?$"),
@@ -95,26 +108,84 @@ def test_good_parameters_synthesize_both_stacks_and_hint_at_the_password_variabl
 @pytest.mark.parametrize(
     "env, field, expected",
     [
-        ({}, "engines", 2),
-        ({"IPYTHON_ENGINES": "0"}, "engines", 0),
-        ({"IPYTHON_NETWORK_POLICIES": "False"}, "network_policies", False),
+        ({}, "cluster.engines", 2),
+        ({"IPYTHON_ENGINES": "0"}, "cluster.engines", 0),
+        ({"IPYTHON_NETWORK_POLICIES": "False"}, "cluster.network_policies", False),
+        ({"IPYTHON_NETWORK_POLICIES": "FALSE"}, "viewer.network_policy", False),
+        ({"IPYTHON_REPOSITORY_REQUIRED": "True", "IPYTHON_NOTEBOOK_REPOSITORY": "https://example.org/n.git"},
+         "viewer.repository_required", True),
+        ({}, "cluster.max_message_mib", 64),
+        ({"IPYTHON_MAX_MESSAGE_MIB": "128"}, "cluster.max_message_mib", 128),
         ({"KUBECONFIG": "/a/config:/b/config"}, "kube_config_paths", ("/a/config", "/b/config")),
         ({"KUBECONFIG": ""}, "kube_config_paths", ("~/.kube/config",)),
         ({"IPYTHON_USER_PASSWORD": "12345678"}, "password_chosen", True),
         ({"TF_VAR_user_password": "12345678"}, "password_chosen", True),
         ({}, "password_chosen", False),
-        ({"IPYTHON_USER_LABEL": "a" * 38}, "user_label", "a" * 38),
-        ({"IPYTHON_USER_LABEL": "a" * 39, "IPYTHON_CLUSTER_LABEL": "abcd"}, "user_label", "a" * 39),
+        ({}, "viewer.domain", "localhost"),
+        ({"IPYTHON_USER_LABEL": "a" * 38}, "viewer.user_label", "a" * 38),
+        ({"IPYTHON_USER_LABEL": "a" * 39, "IPYTHON_CLUSTER_LABEL": "abcd"}, "viewer.user_label", "a" * 39),
         ({"IPYTHON_CLUSTER_LABEL": "a" * 38}, "cluster_label", "a" * 38),
         ({"IPYTHON_NOTEBOOK_REPOSITORY": "git@github.com:ipython/ipyparallel.git#9.0.0"}, "notebook_repository",
          "git@github.com:ipython/ipyparallel.git#9.0.0"),
     ],
 )
 def test_good_values_parse(env, field, expected):
-    settings: Settings = read_settings(env)
-    assert getattr(settings, field) == expected
+    value: object = read_settings(env)
+    for part in field.split("."):
+        value = getattr(value, part)
+    assert value == expected
+
+
+def test_reading_builds_the_props():
+    settings: Settings = read_settings({"IPYTHON_ENGINES": "3", "IPYTHON_DOMAIN": "example.org"})
+    assert settings.cluster == EngineClusterProps(engines=3)
+    assert settings.viewer == NotebookViewerProps(domain="example.org")
 
 
 def test_other_environment_variables_are_ignored():
     # Only IPYTHON_* names are ours; IPYTHONDIR (IPython's own) and the rest are left alone.
-    assert read_settings({"IPYTHONDIR": "/tmp/x", "HOME": "/root"}).engines == 2
+    assert read_settings({"IPYTHONDIR": "/tmp/x", "HOME": "/root"}).cluster.engines == 2
+
+
+# -- rows generated from the table: every parameter's bad values, derived from its parse type and
+#    its prop's rule, are refused in one line naming the variable and the raw value -----------------
+
+def _context(parameter, value: str) -> dict[str, str]:
+    """What a bad value needs beside it to reach its rule."""
+    if parameter.name == "IPYTHON_REPOSITORY_REQUIRED":
+        return {"IPYTHON_NOTEBOOK_REPOSITORY": "https://example.org/n.git"}
+    return {}
+
+
+TABLE_ROWS = [(p, value) for p in PARAMETERS for value in p.bad_values]
+
+
+def test_every_parameter_has_a_bad_value():
+    assert {p.name for p, _ in TABLE_ROWS} == {p.name for p in PARAMETERS}
+
+
+@pytest.mark.parametrize("parameter, value", TABLE_ROWS,
+                         ids=[f"{p.name}={v!r}" for p, v in TABLE_ROWS])
+def test_table_bad_values_are_refused_naming_the_variable(parameter, value):
+    with pytest.raises(ParameterError) as caught:
+        read_settings({parameter.name: value, **_context(parameter, value)})
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"{parameter.name}="), message
+    if "PASSWORD" in parameter.name.upper():
+        assert message.startswith(f"{parameter.name}=<hidden, {len(value)} characters>: ")
+    elif "REPOSITORY" not in parameter.name:
+        assert message.startswith(f"{parameter.name}={value}: "), message
+    if parameter.parse is INTEGER:
+        assert re.search(r": an integer from -?\d+ to \d+$", message), message
+    if parameter.parse is BOOLEAN:
+        assert message.endswith(f": {BOOLEAN_ALLOWED}"), message
+
+
+def test_booleans_are_the_images():
+    # image/ipython_roles/settings.py _boolean: true or false, any case, and nothing else
+    for value in ("true", "TRUE", "True", "false", "False"):
+        assert read_settings({"IPYTHON_NETWORK_POLICIES": value}).cluster.network_policies is (value.lower() == "true")
+    for value in ("yes", "no", "1", "0", "on"):
+        with pytest.raises(ParameterError, match=f"^IPYTHON_NETWORK_POLICIES={value}: true or false$"):
+            read_settings({"IPYTHON_NETWORK_POLICIES": value})
