@@ -23,15 +23,11 @@ stack). Protect the state: it holds the generated secrets.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TypeVar
-
 from cdktf import App, LocalBackend, TerraformStack
 from ipython_k8s import (
     EngineCluster,
-    EngineClusterProps,
     ImportedEngineCluster,
     NotebookViewer,
-    NotebookViewerProps,
     add_kubernetes_provider,
     password_variable,
     repository_variable,
@@ -44,15 +40,14 @@ from .parameters import PASSWORD_VARIABLE, REPOSITORY_VARIABLE, Settings
 
 VIEWER_STACK = "viewer-stack"
 CLUSTER_STACK = "cluster-stack"
-P = TypeVar("P", EngineClusterProps, NotebookViewerProps)
 
 
-def _with_repository(stack: TerraformStack, props: P, settings: Settings) -> P:
-    """The props with the sensitive variable's token for a repository URL with credentials
-    (TF_VAR_notebook_repository; the constructs keep it in a Secret)."""
+def _repository_token(stack: TerraformStack, settings: Settings) -> dict[str, str]:
+    """The sensitive variable's token for a repository URL with credentials (TF_VAR_notebook_repository;
+    the constructs keep it in a Secret), as the props' keyword; nothing for a plain URL."""
     if not settings.repository_variable:
-        return props
-    return replace(props, notebook_repository=repository_variable(stack, REPOSITORY_VARIABLE).string_value)
+        return {}
+    return {"notebook_repository": repository_variable(stack, REPOSITORY_VARIABLE).string_value}
 
 
 def _common(stack: TerraformStack, name: str, settings: Settings) -> None:
@@ -78,7 +73,7 @@ class ClusterStack(TerraformStack):
     def __init__(self, scope: Construct, name: str, settings: Settings) -> None:
         super().__init__(scope, name)
         _common(self, name, settings)
-        self.cluster = EngineCluster(self, "cluster", _with_repository(self, settings.cluster, settings))
+        self.cluster = EngineCluster(self, "cluster", replace(settings.cluster, **_repository_token(self, settings)))
 
 
 class ViewerStack(TerraformStack):
@@ -93,7 +88,8 @@ class ViewerStack(TerraformStack):
             # The cluster of cluster-stack known by its label (IPYTHON_CLUSTER_LABEL).
             linked = EngineCluster.from_label(self, "cluster", cluster_label=props.cluster_label)
         props = replace(
-            _with_repository(self, props, settings),
+            props,
+            **_repository_token(self, settings),
             cluster=linked,
             cluster_label=None,
             password=password_variable(self, PASSWORD_VARIABLE).string_value
