@@ -1,4 +1,10 @@
-"""Defaults shared by the constructs and the stacks, in one place so docs and code agree."""
+"""Defaults shared by the constructs and the stacks, in one place so docs and code agree.
+
+The image's contract (ports, paths, the user, the image's defaults) is written once, in the
+repository's image/contract.json. The library is a separate distribution that cannot read that
+file at run time, so it keeps its own constants here and tests/test_contract.py proves them equal
+to the contract: change the contract first, then these.
+"""
 
 #: The role-switching image (see the image's README); override with the ``image`` prop.
 DEFAULT_IMAGE = "ghcr.io/ipython-k8s/ipython-notebook:0.1.0"
