@@ -70,6 +70,9 @@ PASSWORD = "bench-first-result-password"
 TEST_LABEL = "io.ipython-k8s.test"  # the test session's leak guard sees what a quick pass leaves
 POLL_SECONDS = 0.02
 DEADLINE_SECONDS = 300
+#: A request to the engine may take this long: a Podman on a machine at load 60+ has been seen
+#: not to answer an inspect within the SDK's 60 s.
+ENGINE_TIMEOUT_SECONDS = 300
 
 #: Run in the viewer's kernel: the user's cell, with timestamps (host and containers share a clock).
 CELL = """
@@ -506,6 +509,7 @@ def run(runs: int, work: Path, *, warm_up: bool = True) -> list[Comparison]:
                             unit="s", baseline_name="a fresh Python process listing the workspace's containers "
                             "(Docker API)", goal="<= 3 s")
     client = engine.connect()
+    client.api.timeout = ENGINE_TIMEOUT_SECONDS
     image = _private_image(client)
     ours = FirstResult(work, image, client)
     hand = ByHand(client, image)
