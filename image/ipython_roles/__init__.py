@@ -3,7 +3,8 @@
 One concept per module: settings (the environment, validated), connection_info (the
 controller's ports and connection files, computed rather than copied), curve_keys (CurveZMQ),
 viewer, controller (+ message_limit, which runs the controller process with a maximum message
-size), engine (+ controller_watch and registration_watch, both a subscription_watch), workspace
+size; task_records, the hub's task records, and task_bounds, the rest of its memory per task),
+engine (+ controller_watch and registration_watch, both a subscription_watch), workspace
 and requirements_install (IPYTHON_NOTEBOOK_REPOSITORY), workspace_seed (notebooks baked into the
 image), assemble (S2I), healthcheck,
 ipython_parallel_shim / shim_install (``IPython.parallel``), secret_handoff (no secret in any

@@ -10,33 +10,49 @@ real errors and cost CPU on the controller's one core. DictDB also remembers the
 record it ever culled, in a set that only grows, and its default buffer limit (1 GiB) does not
 fit a controller container limited to 1 GiB.
 
-:class:`TaskRecords` is DictDB with three changes, selected by the controller role with
+:class:`TaskRecords` is DictDB with these changes, selected by the controller role with
 ``--IPController.db_class`` (see controller):
 
 * culling drops finished records first, oldest first; the record of a task that has not
   finished goes only when no finished record is left to drop;
+* an update for a record that is gone (a result of a task whose record was culled) is dropped
+  with one summary line per minute at most, not an ERROR traceback per task;
 * the ids of culled records, kept so that a lookup says "culled" rather than "no such task",
-  are bounded to the last :data:`CULLED_IDS_KEPT`;
-* limits: ``record_limit`` 16384 records by default (a record of a tiny task takes about
-  7 KiB, so ~110 MiB); ``size_limit``, the bytes of the tasks' arguments and results, defaults
-  to a quarter of the container's memory limit (cgroup v2 or v1), at most ipyparallel's 1 GiB.
-  Both stay configurable (``--TaskRecords.record_limit``/``size_limit``).
+  are bounded to the last ``finished_window``;
+* limits, sized to the container's memory limit M (cgroup v2 or v1, the process's own cgroup
+  and its ancestors): ``record_limit``, M / 64 KiB records, at least 1024 and at most 16384 (a
+  record of a tiny task takes about 12 KiB with its share of the heap: ~190 MiB for 16384;
+  ``pipenv run bench --only memory``); ``size_limit``, the bytes of the tasks' arguments and
+  results, M / 4, at most ipyparallel's 1 GiB;
+* it installs task_bounds once the controller runs, which bounds the rest of the controller's
+  per-task memory: the hub's and the task scheduler's ids of finished tasks (the last
+  ``finished_window``, 2 x ``record_limit``), and the tasks held at once (``max_held_tasks``,
+  ``record_limit`` / 2, and ``max_held_bytes``, ``size_limit`` / 2: so held tasks never outnumber
+  the records and a queued task's record is never culled).
 
-This module is imported inside the controller process, so it imports only ipyparallel and the
-standard library.
+All stay configurable (``c.TaskRecords.record_limit = ...`` in the profile's
+``ipcontroller_config.py``).
+
+This module is imported inside the controller process, so it imports only ipyparallel, tornado,
+pyzmq (through task_bounds) and the standard library.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ipyparallel.controller.dictdb import DictDB
 from traitlets import Integer, default
 
-CULLED_IDS_KEPT = 65536
+from .task_bounds import Summary
+
+#: The most records by default, whatever the memory (~190 MiB of tiny tasks' records).
 DEFAULT_RECORD_LIMIT = 16384
+MIN_RECORD_LIMIT = 1024
+#: Memory budgeted per record when sizing record_limit from the container's memory limit.
+MEMORY_PER_RECORD = 64 * 1024
 #: ipyparallel's own default for size_limit: the ceiling whatever the container's memory.
 MAX_SIZE_LIMIT = 1024**3
 #: The share of the container's memory limit the stored arguments and results may take.
@@ -45,21 +61,48 @@ MEMORY_SHARE = 4
 _UNLIMITED = 1 << 62
 _LATEST = datetime.max.replace(tzinfo=timezone.utc)
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+PROC_CGROUP = Path("/proc/self/cgroup")
 
 
-def container_memory_limit(cgroup_root: Path = CGROUP_ROOT) -> int | None:
-    """The memory limit of this container in bytes (cgroup v2 ``memory.max``, else v1
-    ``memory/memory.limit_in_bytes``); None when there is none or it cannot be read."""
-    for path in (cgroup_root / "memory.max", cgroup_root / "memory" / "memory.limit_in_bytes"):
+def _own_cgroups(proc_cgroup: Path) -> tuple[str, str]:
+    """This process's cgroup paths: (cgroup v2, cgroup v1 memory controller); "/" when unknown."""
+    v2 = v1 = "/"
+    try:
+        lines = proc_cgroup.read_text().splitlines()
+    except OSError:
+        return v2, v1
+    for line in lines:
+        number, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if number == "0" and not controllers:
+            v2 = path or "/"
+        elif "memory" in controllers.split(","):
+            v1 = path or "/"
+    return v2, v1
+
+
+def _with_ancestors(folder: Path, path: str) -> list[Path]:
+    parts = PurePosixPath(path).parts[1:]
+    return [folder.joinpath(*parts[:depth]) for depth in range(len(parts), -1, -1)]
+
+
+def container_memory_limit(cgroup_root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_CGROUP) -> int | None:
+    """The memory limit of this container (or of this process's cgroup) in bytes: the smallest
+    ``memory.max`` (cgroup v2) or ``memory.limit_in_bytes`` (v1) of this process's cgroup and its
+    ancestors; None when there is none or it cannot be read. Inside a container the cgroup files
+    are usually the container's own at the root; on a host they are found by /proc/self/cgroup."""
+    v2, v1 = _own_cgroups(proc_cgroup)
+    files = [folder / "memory.max" for folder in _with_ancestors(cgroup_root, v2)]
+    files += [folder / "memory.limit_in_bytes" for folder in _with_ancestors(cgroup_root / "memory", v1)]
+    limits = []
+    for path in files:
         try:
             text = path.read_text().strip()
         except OSError:
             continue
-        if not text.isdigit():  # "max": cgroup v2 without a limit
-            return None
-        value = int(text)
-        return value if 0 < value < _UNLIMITED else None
-    return None
+        if text.isdigit() and 0 < int(text) < _UNLIMITED:  # v2 says "max" for no limit
+            limits.append(int(text))
+    return min(limits, default=None)
 
 
 def size_limit_for(memory_limit: int | None) -> int:
@@ -67,6 +110,13 @@ def size_limit_for(memory_limit: int | None) -> int:
     if memory_limit is None:
         return MAX_SIZE_LIMIT
     return min(MAX_SIZE_LIMIT, memory_limit // MEMORY_SHARE)
+
+
+def record_limit_for(memory_limit: int | None) -> int:
+    """One record per 64 KiB of the memory limit, between 1024 and 16384 (16384 for no limit)."""
+    if memory_limit is None:
+        return DEFAULT_RECORD_LIMIT
+    return max(MIN_RECORD_LIMIT, min(DEFAULT_RECORD_LIMIT, memory_limit // MEMORY_PER_RECORD))
 
 
 class RecentIds:
@@ -90,13 +140,35 @@ class RecentIds:
 
 
 class TaskRecords(DictDB):
-    """DictDB that culls finished records first and forgets old culled ids (see the module)."""
+    """DictDB that culls finished records first, forgets old culled ids, drops updates of culled
+    records quietly, and bounds the rest of the controller's per-task memory (see the module)."""
 
     record_limit = Integer(
         DEFAULT_RECORD_LIMIT,
         config=True,
         help="The most records kept; above it the oldest tenth is culled, finished records first.",
     )
+    finished_window = Integer(
+        0,
+        config=True,
+        help="How many of the last finished tasks the hub and the task scheduler remember, for "
+        "dependencies (after=, follow=) and get_result; 0: twice record_limit.",
+    )
+    max_held_tasks = Integer(
+        0,
+        config=True,
+        help="The most unfinished tasks the task scheduler holds; further tasks wait in their clients. "
+        "0: half of record_limit.",
+    )
+    max_held_bytes = Integer(
+        0,
+        config=True,
+        help="The most bytes of unfinished tasks' messages the task scheduler holds; 0: half of size_limit.",
+    )
+
+    @default("record_limit")
+    def _record_limit_default(self) -> int:
+        return record_limit_for(container_memory_limit())
 
     @default("size_limit")
     def _size_limit_default(self) -> int:
@@ -104,14 +176,58 @@ class TaskRecords(DictDB):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.finished_window = self.finished_window or 2 * self.record_limit
+        self.max_held_tasks = self.max_held_tasks or max(1, self.record_limit // 2)
+        self.max_held_bytes = self.max_held_bytes or max(1, self.size_limit // 2)
         # an instance attribute: DictDB's is a class-level set shared by all instances, never emptied
-        self._culled_ids = RecentIds(CULLED_IDS_KEPT)
+        self._culled_ids = RecentIds(self.finished_window)
+        self.lost_updates = Summary(
+            self.log.warning,
+            "task records: {count} result(s) or output(s) arrived for tasks whose records had been culled "
+            "({total} in all): their clients got them, get_result will not; more tasks were unfinished at once "
+            "than the records hold (record_limit)",
+        )
+        self.culls = Summary(
+            self.log.info,
+            "task records: culled the oldest tenth {count} time(s) since the last such line ({total} in all) "
+            f"for the limits ({self.record_limit} records, {self.size_limit // 2**20} MiB of arguments and results), "
+            "finished records first",
+        )
+        self.bounds = None
         self.log.info(
             "task records: at most %i records and %i MiB of task arguments and results; "
             "finished records are culled first",
             self.record_limit,
             self.size_limit // 2**20,
         )
+        if _is_controller(self.parent):
+            from tornado.ioloop import IOLoop
+
+            # the hub and the schedulers are made after the records: bound them once the loop runs
+            IOLoop.current().add_callback(self._install_bounds)
+
+    def _install_bounds(self) -> None:
+        from tornado.ioloop import PeriodicCallback
+
+        from . import task_bounds
+
+        try:
+            self.bounds = task_bounds.install(self.parent, self)
+        except Exception as failure:  # noqa: BLE001 - ipyparallel's internals changed: run unbounded, say so once
+            self.log.error("task bounds: not installed, the controller keeps memory per task: %r", failure)
+            self.bounds = (None, [])
+        summaries = [self.lost_updates, self.culls, *(bounds.pause_summary for bounds in self.bounds[1])]
+        self._flush = PeriodicCallback(lambda: [summary.flush() for summary in summaries],
+                                       task_bounds.SUMMARY_INTERVAL * 1000)
+        self._flush.start()
+
+    def update_record(self, msg_id: str, rec: dict) -> None:
+        """Update a record; one that is gone (culled) is counted, not an error: the hub would log
+        a traceback for each, and the task's result reached its client anyway."""
+        if msg_id not in self._records:
+            self.lost_updates.event()
+            return
+        super().update_record(msg_id, rec)
 
     def cull_order(self) -> list[str]:
         """All msg_ids in the order they would be culled: finished before unfinished, each
@@ -131,18 +247,17 @@ class TaskRecords(DictDB):
             return
         keep_records = int(self.record_limit * (1 - self.cull_fraction))
         keep_bytes = self.size_limit * (1 - self.cull_fraction)
-        before_records, before_bytes = len(self._records), self._buffer_bytes
         for msg_id in self.cull_order():
             if not ((over_count and len(self._records) > keep_records) or (over_size and self._buffer_bytes > keep_bytes)):
                 break
             self._culled_ids.add(msg_id)
             self.drop_record(msg_id)
-        self.log.info(
-            "task records: %i records with %i bytes of buffers exceeded the limits (%i records, %i bytes); "
-            "culled the %i oldest, finished first",
-            before_records,
-            before_bytes,
-            self.record_limit,
-            self.size_limit,
-            before_records - len(self._records),
-        )
+        self.culls.event()
+
+
+def _is_controller(parent) -> bool:
+    try:
+        from ipyparallel.controller.app import IPController
+    except ImportError:
+        return False
+    return isinstance(parent, IPController)

@@ -1,5 +1,7 @@
 """The controller's task records: culling keeps the records of unfinished tasks, remembers a
-bounded number of culled ids, and sizes itself to the container's memory limit.
+bounded number of culled ids, drops updates of culled records quietly (one summary line, no
+traceback per task), and sizes itself to the container's memory limit, found through this
+process's own cgroup.
 
 The records are added and updated the way the hub does (add_record at submission,
 update_record with ``completed`` at the result); the cgroup files are real files in a temporary
@@ -7,6 +9,7 @@ cgroup root."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from ipython_roles.task_records import (
     RecentIds,
     TaskRecords,
     container_memory_limit,
+    record_limit_for,
     size_limit_for,
 )
 
@@ -121,10 +125,82 @@ def test_two_databases_do_not_share_culled_ids():
     ],
 )
 def test_the_container_memory_limit_is_read_from_the_cgroup(tmp_path: Path, files, expected):
+    """Inside a container (a cgroup namespace): the container's own files are at the root."""
+    proc_cgroup = tmp_path / "proc-self-cgroup"
+    proc_cgroup.write_text("0::/\n")
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
-    assert container_memory_limit(tmp_path) == expected
+    assert container_memory_limit(tmp_path, proc_cgroup) == expected
+
+
+@pytest.mark.parametrize(
+    "own, files, expected",
+    [
+        # cgroup v2 on a host: this process's cgroup, limited by an ancestor
+        ("0::/pods/pod1/controller\n", {"pods/pod1/memory.max": "1073741824", "pods/pod1/controller/memory.max": "max"},
+         1073741824),
+        # the smallest limit on the way up wins
+        ("0::/a/b\n", {"a/memory.max": "536870912", "a/b/memory.max": "1073741824"}, 536870912),
+        # cgroup v1 (hybrid): the memory controller's own path
+        ("4:memory:/process_api/x/bench\n0::/\n", {"memory/process_api/x/bench/memory.limit_in_bytes": "1073741824",
+                                                     "memory/memory.limit_in_bytes": "9223372036854771712"},
+         1073741824),
+        # v1 with the controllers listed together
+        ("3:cpu,memory:/job\n", {"memory/job/memory.limit_in_bytes": "268435456"}, 268435456),
+    ],
+)
+def test_the_memory_limit_of_this_process_own_cgroup_counts(tmp_path: Path, own, files, expected):
+    """On a host (no cgroup namespace) the limit is found through /proc/self/cgroup: the limit of
+    the cgroup the bench's controller runs in, or of a pod's cgroup."""
+    proc_cgroup = tmp_path / "proc-self-cgroup"
+    proc_cgroup.write_text(own)
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert container_memory_limit(tmp_path, proc_cgroup) == expected
+
+
+@pytest.mark.parametrize(
+    "memory_limit, record_limit",
+    [(None, 16384), (16 * 1024**3, 16384), (1024**3, 16384), (512 * 1024**2, 8192), (32 * 1024**2, 1024)],
+)
+def test_the_record_limit_is_one_record_per_64_kib_between_1024_and_16384(memory_limit, record_limit):
+    assert record_limit_for(memory_limit) == record_limit
+
+
+def test_the_other_limits_follow_the_record_limit_and_size_limit():
+    db = TaskRecords(record_limit=1000, size_limit=64 * 2**20)
+    assert (db.finished_window, db.max_held_tasks, db.max_held_bytes) == (2000, 500, 32 * 2**20)
+    assert db._culled_ids.capacity == 2000
+    configured = TaskRecords(record_limit=1000, finished_window=50, max_held_tasks=7, max_held_bytes=9)
+    assert (configured.finished_window, configured.max_held_tasks, configured.max_held_bytes) == (50, 7, 9)
+
+
+def test_an_update_of_a_culled_record_is_counted_not_raised(caplog):
+    """The hub updates a record when a task lands on an engine and when its result comes: DictDB
+    raised KeyError for a culled record, and the hub logged an ERROR traceback each time (49,282
+    lines for one burst of 45,000). Now: dropped, one summary line."""
+    db = TaskRecords(record_limit=10, cull_fraction=0.5)
+    with caplog.at_level(logging.INFO):
+        ids = _burst(db, 11, finished=0)  # all queued: the oldest queued records are culled
+        for msg_id in ids:
+            _finish(db, msg_id)
+        db.update_record("never-seen", {"completed": START})
+    culled = [msg_id for msg_id in ids if msg_id not in db._records]
+    assert culled and all(db.get_record(msg_id)["completed"] for msg_id in ids if msg_id in db._records)
+    lines = [record for record in caplog.records if "whose records had been culled" in record.getMessage()]
+    assert len(lines) == 1 and lines[0].levelno == logging.WARNING and not lines[0].exc_info
+    assert db.lost_updates.total == len(culled) + 1
+
+
+def test_culling_is_one_summary_line_not_one_per_cull(caplog):
+    db = TaskRecords(record_limit=10, cull_fraction=0.5)
+    with caplog.at_level(logging.INFO):
+        for number in range(100):
+            _finish(db, _submit(db, number))
+    assert db.culls.total > 10
+    assert len([record for record in caplog.records if "culled the oldest tenth" in record.getMessage()]) == 1
 
 
 @pytest.mark.parametrize(
@@ -135,5 +211,7 @@ def test_the_size_limit_is_a_quarter_of_the_memory_limit_at_most_one_gib(memory_
     assert size_limit_for(memory_limit) == size_limit
 
 
-def test_the_default_size_limit_follows_this_machines_cgroup():
-    assert TaskRecords().size_limit == size_limit_for(container_memory_limit())
+def test_the_default_limits_follow_this_machines_cgroup():
+    records = TaskRecords()
+    assert records.size_limit == size_limit_for(container_memory_limit())
+    assert records.record_limit == record_limit_for(container_memory_limit())
