@@ -15,11 +15,13 @@ all is a benchmark (``pipenv run bench --only scale``), not a test: nothing here
 from __future__ import annotations
 
 import json
+import os
+import socket
 from pathlib import Path
 
 from ipython_roles.controller_watch import ControllerRestartWatch
 from ipython_roles.curve_keys import client_socket_options, controller_keys
-from ipython_roles.engine import STALLED_REGISTRATION_SECONDS, engine_command, heartbeat_port
+from ipython_roles.engine import STALLED_REGISTRATION_SECONDS, engine_command, heart_connected, heartbeat_port
 from ipython_roles.registration_watch import DELIMITER, parse_engines, registered_engines, signed_message
 
 from .conftest import CLUSTER_KEY, cluster_variables
@@ -119,3 +121,16 @@ def test_heartbeat_period_is_read_from_the_pings_and_the_reply_timeout_is_given(
     command = engine_command(Path("/x/engine.json"), "u")
     assert any(argument.startswith("--IPEngine.timeout=") for argument in command)
     assert heartbeat_port(10100) == 10106
+
+
+def test_a_heart_is_connected_when_the_process_holds_an_established_connection_to_the_port():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert not heart_connected(os.getpid(), port)
+        with socket.create_connection(("127.0.0.1", port)):
+            assert heart_connected(os.getpid(), port)
+            assert not heart_connected(os.getpid(), port + 1)
+            assert not heart_connected(os.getppid(), port)  # another process's sockets do not count
+        assert not heart_connected(os.getpid(), port)
