@@ -14,7 +14,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-EXPECTED = {"synth", "viewer_ready", "cluster_ready", "throughput", "populate", "image_rebuild", "image_size"}
+EXPECTED = {
+    "synth", "viewer_ready", "cluster_ready", "throughput", "populate", "image_rebuild", "image_size",
+    "first_result", "second_up",
+    "scale_ready", "scale_throughput", "scale_sleep", "scale_controller_cpu", "scale_controller_idle_cpu",
+    "scale_controller_pss",
+}
 WITHOUT_BASELINE_IN_QUICK = {"image_rebuild", "image_size"}
 
 
