@@ -2,8 +2,10 @@
 
 One concept per module: settings (the environment, validated), connection_info (the
 controller's ports and connection files, computed rather than copied), curve_keys (CurveZMQ),
-viewer, controller (+ message_limit, which runs the controller process with a maximum message
-size; task_records, the hub's task records, and task_bounds, the rest of its memory per task),
+viewer (+ viewer_server, the server process; identity, its login, with login_throttle,
+login_sessions and cookie_policy),
+controller (+ message_limit, which runs the controller process with a maximum message size;
+task_records, the hub's task records, and task_bounds, the rest of its memory per task),
 engine (+ controller_watch and registration_watch, both a subscription_watch), workspace
 and requirements_install (IPYTHON_NOTEBOOK_REPOSITORY), workspace_seed (notebooks baked into the
 image), assemble (S2I), healthcheck,
