@@ -3,7 +3,7 @@
 One concept per module: settings (the environment, validated), connection_info (the
 controller's ports and connection files, computed rather than copied), curve_keys (CurveZMQ),
 viewer (+ viewer_server, the server process; identity, its login, with login_throttle,
-login_sessions and cookie_policy),
+login_sessions and cookie_policy; kernel_launcher, kernels the OOM killer's first choice),
 controller (+ message_limit, which runs the controller process with a maximum message size;
 task_records, the hub's task records, and task_bounds, the rest of its memory per task),
 engine (+ controller_watch and registration_watch, both a subscription_watch), workspace

@@ -50,6 +50,11 @@ on the 2-core test machine (tests/roles/test_login.py prints them):
   the Ingress, trusted for this decision only since it can only make a cookie stricter. The
   login cookie is ``HttpOnly``.
 
+Kernels start with ``oom_score_adj`` = 1000 (kernel_launcher): at the memory limit the OOM killer
+takes a kernel, which Jupyter restarts, not the server. Where the container's cgroup kills all
+its processes together (``memory.oom.group``, Kubernetes on cgroup v2) the viewer logs a line at
+start saying that this protection does not apply.
+
 Idle kernels are shut down after IPYTHON_CULL_IDLE_SECONDS (default 3600; 0 never): a kernel
 left running by a closed browser tab holds memory (often a lot, with data loaded) inside the
 pod's limit until the pod restarts. Jupyter's ``MappingKernelManager`` does it:
@@ -68,6 +73,7 @@ import os
 import sys
 from pathlib import Path
 
+from .logs import log
 from .runtime_paths import write_private_json
 from .settings import Settings
 from .workspace import NOTARY_DIR
@@ -76,6 +82,7 @@ CONFIG_FILE = "ipython-roles-viewer-config.json"
 #: The script that runs the Jupyter server with ipython_roles importable (see viewer_server).
 SERVER_SCRIPT = Path(__file__).with_name("viewer_server.py")
 IDENTITY_PROVIDER = "ipython_roles.identity.ViewerIdentityProvider"
+KERNEL_MANAGER = "ipython_roles.kernel_launcher.OomFirstKernelManager"
 
 
 def hash_password(password: str) -> str:
@@ -133,11 +140,18 @@ def viewer_config(settings: Settings, hashed_password: str) -> dict:
     culling = culling_config(settings.cull_idle_seconds)
     if culling:
         config["MappingKernelManager"] = culling
+    # the server's kernel manager (AsyncMappingKernelManager) starts kernels with this class
+    config["AsyncMappingKernelManager"] = {"kernel_manager_class": KERNEL_MANAGER}
     return config
 
 
 def write_viewer_config(runtime_dir: Path, settings: Settings) -> Path:
+    from .kernel_launcher import oom_group_note  # imports jupyter_server: not for the other roles
+
     hashed = hash_password(settings.password) if settings.password else ""
+    note = oom_group_note()
+    if note:
+        log(note)
     return write_private_json(runtime_dir / CONFIG_FILE, viewer_config(settings, hashed))
 
 
