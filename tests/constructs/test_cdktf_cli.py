@@ -5,10 +5,10 @@ Offline: CHECKPOINT_DISABLE, no plugin cache, no version check, an empty Terrafo
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 from .synth import REPO, clean_env, read_stacks
+from tests.terraform_binary import terraform as terraform_binary
 
 CLI = REPO / "node_modules" / ".bin" / "cdktf"
 PASSWORD = "cli-chosen-password"
@@ -59,8 +59,7 @@ def test_cdktf_synth_hcl_parses_as_terraform(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     files = sorted(outdir.glob("stacks/*/cdk.tf"))
     assert [f.parent.name for f in files] == ["cluster-stack", "viewer-stack"]
-    terraform = shutil.which("terraform")
-    assert terraform, "terraform is needed to parse the HCL"
+    terraform = terraform_binary()
     for path in files:
         # `terraform fmt` parses HCL without providers; exit 2 on a syntax error.
         parsed = subprocess.run(

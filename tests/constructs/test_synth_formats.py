@@ -13,12 +13,12 @@ installing the providers, after the configuration loaded, or earlier on duplicat
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 from .synth import STACKS, clean_env
 from .test_cdktf_cli import cdktf
+from tests.terraform_binary import terraform as terraform_binary
 
 FILES = {"--hcl": {"cdk.tf", "metadata.json"}, "json": {"cdk.tf.json"}}
 
@@ -29,8 +29,7 @@ def stack_files(outdir: Path) -> dict[str, set[str]]:
 
 def terraform_init(stack_dir: Path, work: Path) -> subprocess.CompletedProcess:
     """``terraform init`` that installs nothing: it loads the configuration, then finds no provider."""
-    terraform = shutil.which("terraform")
-    assert terraform, "terraform is needed to load the configuration"
+    terraform = terraform_binary()
     mirror = work / "empty-provider-mirror"
     mirror.mkdir(exist_ok=True)
     config = work / "terraformrc"

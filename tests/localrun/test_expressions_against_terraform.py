@@ -31,7 +31,6 @@ import json
 import os
 import random
 import re
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -56,6 +55,7 @@ from localrun.expressions import (
     evaluate_string,
     parse_expression,
 )
+from tests.terraform_binary import terraform as terraform_binary
 
 MIN_CASES = 3  # per function and per operator
 
@@ -445,11 +445,7 @@ class Outcome:
 
 
 def _terraform() -> str:
-    terraform = shutil.which("terraform")
-    if terraform is None:
-        pytest.fail("terraform is not on PATH: this test compares the evaluator with `terraform console` "
-                    "(install Terraform, as the users' CI has it)", pytrace=False)
-    return terraform
+    return terraform_binary()
 
 
 def _console(directory: Path, stdin: str) -> subprocess.CompletedProcess:

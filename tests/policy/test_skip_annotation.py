@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 
 from ipython_k8s.scanner_skips import COMMENT_KEY, SKIP_KEY
 
 from .checkov_report import REPO
+from tests.terraform_binary import terraform as terraform_binary
 
 
 def test_terraform_accepts_the_annotated_comment_objects(synthesized, tmp_path):
-    terraform = shutil.which("terraform")
-    assert terraform, "terraform (1.11) is not on PATH"
+    terraform = terraform_binary()
     comments = []
     for path in synthesized["defaults"].glob("stacks/*/cdk.tf.json"):
         for resources in json.loads(path.read_text())["resource"].values():

@@ -34,6 +34,9 @@ from typing import Any
 import pytest
 import yaml
 
+#: uv of the project's venv (a static binary any user may run): makes the stand-in Python's venv.
+UV = str(Path(sys.executable).parent / "uv")
+
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOW = REPO / ".github" / "workflows" / "ci.yml"
 JOB = "test-and-plan"
@@ -259,16 +262,19 @@ class HostedRunner:
             # This machine, not the workflow: offline cdktf and an empty Terraform CLI config.
             "CDKTF_DISABLE_PLUGIN_CACHE_ENV": "1",
             "TF_CLI_CONFIG_FILE": str(self.root / "files" / "terraformrc"),
+            "UV_SYSTEM_CERTS": "1",  # the machine's CA store (a TLS-inspecting proxy here)
             **{key: os.environ[key] for key in PASSED_THROUGH if key in os.environ},
         }
         # actions/setup-python: a Python 3.11 of the user's own, first on PATH.
         venv = self.root / "toolcache" / "Python" / "3.11" / "x64"
-        self.as_user([python, "-m", "venv", str(venv)], check=True)
+        # uv makes it: a bare Debian's python3 has no venv module (python3-venv).
+        self.as_user([UV, "venv", "--quiet", "--seed", "--python", python, str(venv)], check=True)
         self.prepend_path(str(venv / "bin"))
-        # hashicorp/setup-terraform: this machine's terraform (CI's pin has the same major.minor).
+        # hashicorp/setup-terraform: this machine's terraform (CI's pin has the same major.minor);
+        # none of the steps run here needs it (init and plan cannot run offline).
         terraform = shutil.which("terraform")
-        assert terraform, "terraform is missing on this machine"
-        self.prepend_path(str(Path(terraform).parent))
+        if terraform:
+            self.prepend_path(str(Path(terraform).parent))
 
     def prepend_path(self, directory: str) -> None:
         parts = [part for part in self.env["PATH"].split(os.pathsep) if part != directory]
