@@ -31,6 +31,14 @@ own and pickles the rest of a task into one part, so a task whose largest part i
 limit never reaches an engine (and a result over it never comes back): the controller drops
 the connection that sent it, the sender reconnects and the message is lost.
 
+It also raises the process's soft limit of open files to its hard limit
+(:func:`raise_open_files_limit`): the hub holds about 7 file descriptors per engine and per
+connected client in one process (its sockets), 1,003 with 128 engines (``python -m bench.scale``),
+and a container's soft limit can be 1024 (systemd's default, which newer container runtimes pass
+on). At the limit the hub can neither accept connections nor write its engine state file: new
+engines are not admitted (their registrations are purged) and libzmq retries the pending
+connection in a loop, a core at 100%.
+
 Imported only by the controller process, never by the entrypoint (``-m`` would otherwise run a
 module already imported).
 """
@@ -38,6 +46,7 @@ module already imported).
 from __future__ import annotations
 
 import multiprocessing
+import resource
 import sys
 from collections.abc import Sequence
 
@@ -46,6 +55,8 @@ import zmq
 from .logs import log
 
 OPTION = "--max-message-bytes="
+#: The soft limit asked for when the hard limit is unlimited (Linux's default fs.nr_open).
+OPEN_FILES_WHEN_UNLIMITED = 1048576
 
 _limit: int | None = None
 _context_init = zmq.Context.__init__
@@ -77,10 +88,26 @@ def parse_arguments(argv: Sequence[str]) -> tuple[int, list[str]]:
     return int(argv[0][len(OPTION):]), list(argv[1:])
 
 
+def raise_open_files_limit() -> tuple[int, int]:
+    """Soft RLIMIT_NOFILE up to the hard limit; (before, after). Never fails: a limit that cannot
+    be raised is left as it was."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = OPEN_FILES_WHEN_UNLIMITED if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            pass
+    return soft, resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     max_bytes, arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
     multiprocessing.set_start_method("fork")
     limit_new_contexts(max_bytes)
+    before, after = raise_open_files_limit()
+    if after != before:
+        log(f"open files: soft limit raised from {before} to {after} (the hub holds about 7 per engine and client)")
     log(
         f"every socket of the controller drops a peer that sends a message part over {max_bytes // 2**20} MiB "
         f"({max_bytes} bytes, IPYTHON_MAX_MESSAGE_MIB)"

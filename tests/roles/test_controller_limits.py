@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -341,3 +342,23 @@ def run_client(first: int, tmp_path: Path, under: int, over: int = 0) -> dict:
         client.wait()
     assert client.returncode == 0, stderr[-3000:]
     return json.loads(stdout)
+
+
+def test_the_controller_raises_its_open_files_soft_limit_to_the_hard_limit():
+    """The hub holds ~7 descriptors per engine and client; a soft limit of 256 (as a container
+    may be given) is raised to the hard limit before ipyparallel starts."""
+    import resource
+
+    code = (
+        "import resource, sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from ipython_roles.message_limit import raise_open_files_limit\n"
+        "print(*raise_open_files_limit(), resource.getrlimit(resource.RLIMIT_NOFILE)[1])\n"
+    )
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    image = Path(__file__).resolve().parents[2] / "image"
+    run = subprocess.run(["sh", "-c", f'ulimit -Sn 256 && exec "$0" -c "$1" "$2"', sys.executable, code, str(image)],
+                         capture_output=True, text=True, timeout=60)
+    before, after, hard_seen = (int(x) for x in run.stdout.split())
+    assert (before, hard_seen) == (256, hard)
+    assert after == (hard if hard != resource.RLIM_INFINITY else 1048576)
