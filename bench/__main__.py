@@ -16,7 +16,7 @@ from pathlib import Path
 from . import report
 
 ROOT = Path(__file__).resolve().parent.parent
-NAMES = ("synth", "viewer", "cluster", "populate", "image", "first_result", "scale")
+NAMES = ("synth", "viewer", "cluster", "populate", "image", "first_result", "memory", "scale")
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -79,6 +79,10 @@ def _run(name: str, runs: int, work: Path, quick: bool):
         if quick:
             return scale.run(runs, work, engines=8, tasks=200, idle_window=3)
         return scale.run(runs, work, engines=64, tasks=2000)
+    if name == "memory":
+        from . import memory
+
+        return memory.run(runs, work, quick)
     if name == "first_result":
         from . import first_result
 
