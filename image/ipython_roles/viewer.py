@@ -34,11 +34,11 @@ on the 2-core test machine (tests/roles/test_login.py prints them):
   CPU each) runs in a thread of its own, one check at a time, at nice 10 and busy half of the
   time at most, so a flood of checks costs at most half a core (about 8 checks/s); at most 32
   wait for their turn, more get 503 with ``Retry-After: 1`` at once. A logged-in user hardly
-  notices a flood: GET /api/contents p90 8.6 ms in quiet windows, 12.1 ms in the windows where 8
-  clients sent wrong passwords from 40 addresses (stock Jupyter under the same flood: 6.2 ms ->
-  1.4 s; the red team measured 7 ms -> 2.6 s). The gap widens when the machine itself is
-  oversubscribed (load 60 on 2 cores: 55 -> 146 ms), since the checks then compete for scarce
-  CPU. A refusal (429) costs the event loop about 0.3 ms. The price is paid by logins that
+  notices a flood: GET /api/contents p90 6-10 ms in quiet windows, 10-11 ms in the windows
+  where 8 clients sent wrong passwords from 32 addresses (four runs at load 6-10 on the shared
+  2-core machine; stock Jupyter under the same flood: 6.2 ms -> 1.4 s; the red team measured
+  7 ms -> 2.6 s). The gap widens when the machine itself is oversubscribed (load 60 on 2 cores:
+  55 -> 146 ms), since the checks then compete for scarce CPU. A refusal (429) costs the event loop about 0.3 ms. The price is paid by logins that
   come at once: one login alone takes about 0.1 s, but 20 at once from 20 addresses took 1.5 s
   at the median and 2.7 s at most (0.7 s median before, on the loop); from one address at most
   5 checks run at once, the others get 429 for 1 s.
