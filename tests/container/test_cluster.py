@@ -11,12 +11,17 @@ code on each.
 from __future__ import annotations
 
 import json
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
 from tests.roles.kernel_client import JupyterClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "image"))
+from ipython_roles.task_records import record_limit_for  # noqa: E402
 
 from . import containers
 
@@ -84,13 +89,16 @@ def test_viewer_kernel_reaches_both_engines_through_the_controller_alias(cluster
 
 
 def test_the_controllers_task_records_fit_its_memory_limit(cluster):
-    """TaskRecords reads the container's cgroup: 512 MiB of memory, 128 MiB of task buffers."""
+    """TaskRecords reads the container's cgroup: 512 MiB of memory, so 8192 records (64 KiB
+    each, task_records.record_limit_for) and 128 MiB of task buffers."""
     _viewer, started = cluster
     controller = next(one for one in started if one.container.name.endswith("-controller"))
     deadline = time.monotonic() + 60
     while "task records: at most" not in controller.logs() and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert "task records: at most 16384 records and 128 MiB of task arguments and results" in controller.logs()
+    records = record_limit_for(512 * 2**20)
+    assert records == 8192
+    assert f"task records: at most {records} records and 128 MiB of task arguments and results" in controller.logs()
 
 
 def test_every_role_of_the_cluster_is_healthy(cluster):
