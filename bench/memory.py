@@ -1,25 +1,32 @@
-"""7. Controller memory: 100,000 tiny tasks, ours against ipyparallel's defaults (``ipcluster``).
+"""7. Controller memory: 100,000 tiny tasks, ours against ipyparallel's defaults.
 
-Each run starts a controller and two engines, pushes 100,000 tiny tasks (``apply_async(int)``,
-as the throughput comparison does) through a load-balanced view, either in one burst or in
-bursts of 20,000 (each burst waits for the previous one to finish), and samples the
-controller's memory: the PSS (``/proc/<pid>/smaps_rollup``) of the controller process and every
-process it forked (ipyparallel's defaults run the schedulers as processes of their own; ours
-runs them as threads next to a forked heart monitor) each time another 10,000 tasks have
-finished, and its peak, sampled every quarter second.
+Each run starts a controller and two engines and pushes 100,000 tiny tasks (``apply_async(int)``,
+as the throughput comparison does) through a load-balanced view, in one of two ways:
 
-Three figures come out of it:
+* in bursts of 20,000, each sent once the previous one has finished;
+* in one burst: all 100,000 are sent before the engines start, so that the controller gets
+  every task at once (with running engines the client's sending, not much faster than two
+  engines' running, would spread them out).
 
-* ``memory_per_task`` / ``memory_per_task_burst``: how much the controller keeps per task once
-  it is warm, in KiB per task: the slope of a least-squares line through the samples from
-  30,000 tasks on (past the records' bound, 16,384 records, and the windows of finished ids,
-  32,768). Goal: 1 KiB per task at most;
-* ``memory_burst_peak``: the controller's peak during the one burst of 100,000. Ours runs in a
-  memory cgroup limited to 1 GiB where this machine lets us make one (as the controller's
-  container would be: task_records sizes itself from that limit), so "met" means it finished
-  inside 1 GiB; ipyparallel's defaults run without a limit (in 1 GiB they would be killed).
+It samples the controller's memory: the PSS (``/proc/<pid>/smaps_rollup``) of the controller
+process and every process it forked (ipyparallel's defaults run the schedulers as processes of
+their own; ours runs them as threads next to a forked heart monitor) each time another 10,000
+tasks have finished, and its peak, sampled every quarter second. Ours is ``image/entrypoint.py``
+in the controller and engine roles; the baseline is ``ipcontroller`` and two ``ipengine`` with
+ipyparallel's defaults, as ``ipcluster start`` runs them.
 
-The samples themselves go to bench/results.json (``series``: [tasks, MiB] of the controller;
+Two figures come out of it:
+
+* ``memory_per_task`` (the bursts): how much the controller keeps per task once warm, in KiB
+  per task: the slope of a least-squares line through the samples from 30,000 tasks on (past
+  the records' bound, 16,384 records, and the windows of finished ids, 32,768). Goal: 1 KiB
+  per task at most;
+* ``memory_burst_peak`` (the one burst): the controller's peak. Ours runs in a memory cgroup
+  limited to 1 GiB where this machine lets us make one (as the controller's container would be:
+  task_records sizes itself from that limit), so "met" means it finished inside 1 GiB; the
+  baseline runs without a limit.
+
+The samples go to bench/results.json (``series``: [tasks, MiB] of the controller, per run;
 ``*_engines_and_client``: [tasks, MiB of both engines, MiB of the client]). The client is this
 process; it keeps no AsyncResult, so that its own memory does not grow with the tasks either.
 Memory figures depend on the workload, not on the machine's load, and a run takes minutes:
@@ -118,24 +125,6 @@ def tree_pss(pid: int) -> int:
     return total
 
 
-def _cmdline(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/cmdline") as source:
-            return source.read().replace("\0", " ")
-    except OSError:
-        return ""
-
-
-def _descendant_running(pid: int, text: str) -> int | None:
-    todo = [pid]
-    while todo:
-        current = todo.pop()
-        if text in _cmdline(current):
-            return current
-        todo += _children(current)
-    return None
-
-
 class MemoryCgroup:
     """A memory cgroup with a limit, made next to this process's own (cgroup v2 or v1), for a
     child process to enter before it execs; :attr:`path` is None where none can be made."""
@@ -184,14 +173,39 @@ class MemoryCgroup:
 
 # the workload -------------------------------------------------------------------------------
 
-def _sample_others(run: Run, tasks: int, engine_pids) -> None:
-    run.others.append((tasks, sum(tree_pss(pid) for pid in engine_pids()), tree_pss(os.getpid())))
+class Side:
+    """A controller and its engines as processes: what ``drive`` needs to know of either side."""
+
+    def __init__(self, client_file: Path, controller: subprocess.Popen, start_engine) -> None:
+        self.client_file = client_file
+        self.controller = controller
+        self._start_engine = start_engine
+        self.engines: list[subprocess.Popen] = []
+
+    def start_engines(self) -> None:
+        self.engines += [self._start_engine(n) for n in range(ENGINES)]
+
+    def alive(self) -> bool:
+        return self.controller.poll() is None
+
+    def pid(self) -> int | None:
+        return self.controller.pid if self.alive() else None
+
+    def engine_pids(self) -> list[int]:
+        return [engine.pid for engine in self.engines]
+
+    def processes(self) -> list[subprocess.Popen]:
+        return [self.controller, *self.engines]
 
 
-def _sampler(run: Run, pid_of, engine_pids, progress, step: int, stop_event: threading.Event) -> None:
+def _sample_others(run: Run, tasks: int, side: Side) -> None:
+    run.others.append((tasks, sum(tree_pss(pid) for pid in side.engine_pids()), tree_pss(os.getpid())))
+
+
+def _sampler(run: Run, side: Side, progress, step: int, stop_event: threading.Event) -> None:
     mark = step
     while not stop_event.is_set():
-        pid = pid_of()
+        pid = side.pid()
         pss = tree_pss(pid) if pid else 0
         if not pss:
             run.died = True
@@ -200,40 +214,60 @@ def _sampler(run: Run, pid_of, engine_pids, progress, step: int, stop_event: thr
         done = progress()
         while done >= mark:
             run.samples.append((mark, pss))
-            _sample_others(run, mark, engine_pids)
+            _sample_others(run, mark, side)
             mark += step
         stop_event.wait(SAMPLE_SECONDS)
 
 
-def drive(client_file: Path, pid_of, alive, engine_pids, *, tasks: int, burst: int, step: int) -> Run:
-    """Push ``tasks`` tiny tasks in bursts of ``burst``, sampling the controller (``pid_of()``),
-    and the engines (``engine_pids()``) and this process alongside."""
+def _client(client_file: Path, engines: int) -> list[ipyparallel.Client] | None:
+    """[a client] once the controller answers with ``engines`` registered (in a list: a client
+    without engines is falsy), else None."""
+    if not client_file.exists():
+        return None
+    client = ipyparallel.Client(str(client_file), timeout=5)
+    if len(client.ids) >= engines:
+        return [client]
+    client.close()
+    return None
+
+
+def drive(side: Side, *, tasks: int, burst: int, step: int) -> Run:
+    """Push ``tasks`` tiny tasks in bursts of ``burst``, sampling the controller, the engines and
+    this process. One burst of all the tasks is sent before the engines start, so that the
+    controller gets every task at once (the client sends faster than two engines run tasks, but
+    not that much faster); bursts are sent to running engines, each after the previous finished."""
     run = Run()
-    client = ipyparallel.Client(str(client_file), timeout=30)
+    at_once = burst >= tasks
+    if not at_once:
+        side.start_engines()
+    [client] = wait_until(lambda: _client(side.client_file, 0 if at_once else ENGINES), 180,
+                          "the controller and its engines", 0.2)
     try:
         view = client.load_balanced_view()
-        view.apply_sync(int)  # warm: the first task pays for set-up on an engine
+        if not at_once:
+            view.apply_sync(int)  # warm: the first task pays for set-up on an engine
         time.sleep(1)
-        run.samples.append((0, tree_pss(pid_of())))
-        _sample_others(run, 0, engine_pids)
-        submitted = 0
+        run.samples.append((0, tree_pss(side.pid())))
+        _sample_others(run, 0, side)
+        submitted = [0]
 
         def progress() -> int:
-            return submitted - len(client.outstanding)
+            return submitted[0] - len(client.outstanding)
 
         stop_event = threading.Event()
-        sampler = threading.Thread(target=_sampler, args=(run, pid_of, engine_pids, progress, step, stop_event),
-                                   daemon=True)
+        sampler = threading.Thread(target=_sampler, args=(run, side, progress, step, stop_event), daemon=True)
         sampler.start()
         try:
-            while submitted < tasks and not run.died:
-                count = min(burst, tasks - submitted)
-                for _ in range(count):
+            while submitted[0] < tasks and not run.died:
+                for _ in range(min(burst, tasks - submitted[0])):
                     view.apply_async(int)  # dropped: the client keeps nothing per finished task
-                submitted += count
-                while client.outstanding and not run.died and alive():
+                    submitted[0] += 1
+                if at_once:
+                    time.sleep(5)  # the client's queue reaches the controller
+                    side.start_engines()
+                while client.outstanding and not run.died and side.alive():
                     client.wait(timeout=1)
-                if not alive():
+                if not side.alive():
                     run.died = True
         finally:
             stop_event.set()
@@ -241,8 +275,8 @@ def drive(client_file: Path, pid_of, alive, engine_pids, *, tasks: int, burst: i
         if not run.died:
             time.sleep(1)
             if not run.samples or run.samples[-1][0] != tasks:
-                run.samples.append((tasks, tree_pss(pid_of())))
-                _sample_others(run, tasks, engine_pids)
+                run.samples.append((tasks, tree_pss(side.pid())))
+                _sample_others(run, tasks, side)
         client.history.clear()
     finally:
         client.close()
@@ -261,15 +295,8 @@ def _start_in(command: list[str], environ: dict[str, str], log: Path, cgroup: Me
         )
 
 
-def _registered(client_file: Path, engines: int) -> bool:
-    client = ipyparallel.Client(str(client_file), timeout=5)
-    try:
-        return len(client.ids) >= engines
-    finally:
-        client.close()
-
-
 def ours(work: Path, *, tasks: int, burst: int, step: int, limit: int | None) -> Run:
+    """The image's entrypoint in the controller and engine roles, wired by environment variables."""
     root = Path(tempfile.mkdtemp(dir=work))
     first_port = free_port_block()
     common = {
@@ -282,53 +309,39 @@ def ours(work: Path, *, tasks: int, burst: int, step: int, limit: int | None) ->
                                     controller_keys(KEY).public.decode("ascii"))
     command = [str(BIN / "python"), str(ENTRYPOINT)]
     cgroup = MemoryCgroup(limit) if limit else None
-    processes = []
+    controller = _start_in(command, clean_environment(root / "controller", IPYTHON_CONTAINER_TYPE="controller",
+                                                     **common), root / "controller.log", cgroup)
+
+    def engine(number: int) -> subprocess.Popen:
+        return start(command, clean_environment(root / f"engine{number}", IPYTHON_CONTAINER_TYPE="engine", **common),
+                     root / f"engine{number}.log")
+
+    side = Side(client_file, controller, engine)
     try:
-        controller = _start_in(command, clean_environment(root / "controller", IPYTHON_CONTAINER_TYPE="controller",
-                                                         **common), root / "controller.log", cgroup)
-        processes.append(controller)
-        processes += [
-            start(command, clean_environment(root / f"engine{n}", IPYTHON_CONTAINER_TYPE="engine", **common),
-                  root / f"engine{n}.log")
-            for n in range(ENGINES)
-        ]
-        wait_until(lambda: client_file.exists() and _registered(client_file, ENGINES), 180, f"{ENGINES} engines", 0.2)
-        return drive(client_file, lambda: controller.pid if controller.poll() is None else None,
-                     lambda: controller.poll() is None, lambda: [process.pid for process in processes[1:]],
-                     tasks=tasks, burst=burst, step=step)
+        return drive(side, tasks=tasks, burst=burst, step=step)
     finally:
-        stop(*processes)
+        stop(*side.processes())
         if cgroup is not None:
             cgroup.remove()
 
 
 def baseline(work: Path, *, tasks: int, burst: int, step: int, limit: int | None = None) -> Run:
+    """``ipcontroller`` and ``ipengine`` with ipyparallel's defaults, as ``ipcluster start`` runs them."""
     root = Path(tempfile.mkdtemp(dir=work))
     profile = root / "profile"
     client_file = profile / "security" / "ipcontroller-client.json"
-    command = [str(BIN / "ipcluster"), "start", f"--n={ENGINES}", f"--profile-dir={profile}", "--daemonize=False"]
-    process = start(command, clean_environment(root / "home"), root / "ipcluster.log")
+    environ = clean_environment(root / "home")
+    controller = start([str(BIN / "ipcontroller"), f"--profile-dir={profile}"], environ, root / "controller.log")
+
+    def engine(number: int) -> subprocess.Popen:
+        wait_until(client_file.exists, 60, "the controller's connection file", 0.1)
+        return start([str(BIN / "ipengine"), f"--profile-dir={profile}"], environ, root / f"engine{number}.log")
+
+    side = Side(client_file, controller, engine)
     try:
-        wait_until(lambda: client_file.exists() and _registered(client_file, ENGINES), 180, f"{ENGINES} engines", 0.2)
-        controller = wait_until(lambda: _descendant_running(process.pid, "ipyparallel.controller"), 30, "ipcontroller")
-
-        def pid_of() -> int | None:
-            return controller if _cmdline(controller) else None
-
-        engines = [pid for pid in _all_descendants(process.pid) if "ipyparallel.engine" in _cmdline(pid)]
-        return drive(client_file, pid_of, lambda: bool(_cmdline(controller)), lambda: engines,
-                     tasks=tasks, burst=burst, step=step)
+        return drive(side, tasks=tasks, burst=burst, step=step)
     finally:
-        stop(process)
-
-
-def _all_descendants(pid: int) -> list[int]:
-    found, todo = [], _children(pid)
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo += _children(current)
-    return found
+        stop(*side.processes())
 
 
 def _cgroups_possible() -> bool:
@@ -357,51 +370,41 @@ def run(runs: int, work: Path, quick: bool = False) -> list[Comparison]:
         name="memory_per_task",
         what=f"controller memory kept per task, {tasks:,} tiny tasks in bursts of {burst:,} (KiB/task after {warm:,})",
         unit="KiB",
-        baseline_name="ipyparallel's default configuration (`ipcluster`)",
-        goal="<= 1.0 KiB",
-    )
-    per_task_burst = MemoryComparison(
-        name="memory_per_task_burst",
-        what=f"controller memory kept per task, {tasks:,} tiny tasks in one burst (KiB/task after {warm:,})",
-        unit="KiB",
-        baseline_name="ipyparallel's default configuration (`ipcluster`)",
+        baseline_name="ipyparallel's defaults (`ipcontroller`, `ipengine`)",
         goal="<= 1.0 KiB",
     )
     peak = MemoryComparison(
         name="memory_burst_peak",
-        what=f"controller peak memory (PSS) during one burst of {tasks:,} tiny tasks"
-             + (", ours in a 1 GiB memory cgroup" if limited else ""),
+        what=f"controller peak memory (PSS), {tasks:,} tiny tasks in one burst"
+             + (" (ours in a 1 GiB memory cgroup)" if limited else ""),
         unit="MiB",
-        baseline_name="ipyparallel's default configuration (`ipcluster`), no limit",
+        baseline_name="ipyparallel's defaults, no limit",
         goal="< 1024 MiB",
     )
-    for comparison in (per_task, per_task_burst, peak):
+    for comparison in (per_task, peak):
         comparison.series = {"ours": [], "baseline": [], "ours_died": [], "baseline_died": [],
                              "ours_engines_and_client": [], "baseline_engines_and_client": []}
-    variants = [(per_task, burst), (per_task_burst, tasks)]
-    if quick:
-        variants = variants[:1]  # one quick run per side: both figures come from it
+    # (comparison, burst size, what it records); --quick: one run per side, both figures from it
+    variants = [(per_task, burst), (peak, tasks)] if not quick else [(per_task, burst)]
     for index in range(min(runs, MAX_RUNS)):
         for number, (comparison, burst_size) in enumerate(variants):
-            sides = [("ours", ours, comparison.ours), ("baseline", baseline, comparison.baseline)]
+            sides = [("ours", ours), ("baseline", baseline)]
             if (index + number) % 2:
                 sides.reverse()
-            for side, measure, sink in sides:
+            for side, measure in sides:
                 print(f"bench: memory: {side}, {tasks} tasks in bursts of {burst_size}", file=sys.stderr, flush=True)
                 result = measure(work, tasks=tasks, burst=burst_size, step=step,
-                                 limit=LIMIT if side == "ours" and limited and burst_size == tasks else None)
-                sink.append(result.per_task_kib(warm))
+                                 limit=LIMIT if side == "ours" and limited and comparison is peak else None)
                 comparison.series[side].append(result.series())
                 comparison.series[f"{side}_died"].append(result.died)
                 comparison.series[f"{side}_engines_and_client"].append(result.others_series())
-                if burst_size == tasks or quick:
+                if comparison is per_task:
+                    (per_task.ours if side == "ours" else per_task.baseline).append(result.per_task_kib(warm))
+                if comparison is peak or quick:
                     (peak.ours if side == "ours" else peak.baseline).append(result.peak / MIB)
-                    peak.series[side].append(result.series())
-                    peak.series[f"{side}_died"].append(result.died)
     if quick:
-        per_task_burst.ours, per_task_burst.baseline = list(per_task.ours), list(per_task.baseline)
-        per_task_burst.series = per_task.series
-    return [per_task, per_task_burst, peak]
+        peak.series = per_task.series
+    return [per_task, peak]
 
 
 __all__ = ["MemoryCgroup", "run", "tree_pss"]
