@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = {
     "synth", "viewer_ready", "cluster_ready", "throughput", "populate", "image_rebuild", "image_size",
     "first_result", "second_up",
-    "memory_per_task", "memory_per_task_burst", "memory_burst_peak",
+    "memory_per_task", "memory_burst_peak",
     "scale_ready", "scale_throughput", "scale_sleep", "scale_controller_cpu", "scale_controller_idle_cpu",
     "scale_controller_pss",
 }
