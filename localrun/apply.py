@@ -266,7 +266,7 @@ def _viewer(route: Route, container: ContainerPlan, plan: Plan) -> Viewer:
     path = route.path if route.path.startswith("/") else f"/{route.path}"
     return Viewer(
         url=f"http://127.0.0.1:{port}{path}",
-        password=container.environment.get("IPYTHON_USER_PASSWORD"),
+        password=plan.viewer_password(route),
         engines=engines_of(container.environment, plan.namespaces),
         container=container.name,
     )

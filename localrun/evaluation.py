@@ -5,7 +5,7 @@ full of references: ``${random_password.x.result}`` in a Secret, ``${var.user_pa
 locals, outputs and, across stacks, ``${data.terraform_remote_state.<x>.outputs.<y>}``. Each
 resource is evaluated on demand (memoized, cycles reported), random resources get their
 values from the state or, the first time, from ``randoms``, and a remote state is answered by
-evaluating the stack whose backend writes that state file (``App.remote_outputs``).
+evaluating the stack whose backend writes that state file (:meth:`AppEvaluation.remote_outputs`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from typing import Any
 
 from . import randoms
 from .errors import LocalRunError, UsageError
-from .expressions import ExpressionError, Resolved, evaluate_string, evaluate_value
+from .expressions import ExpressionError, Number, Resolved, evaluate_string, evaluate_value
+from .objects import block
 from .state import State
-from .synth import SynthStack
+from .synth import SynthApp, SynthStack
 
 #: Keys of a resource block that are Terraform meta-arguments, not the resource's attributes.
 META_ARGUMENTS = ("//", "depends_on", "lifecycle", "provider", "provisioner", "connection")
@@ -161,7 +162,7 @@ class StackEvaluator:
         if resource_type in randoms.GENERATORS:
             attributes.update(self._random(resource_type, address, attributes))
         elif resource_type.startswith("kubernetes_"):
-            metadata = _single(attributes.get("metadata"))
+            metadata = block(attributes.get("metadata"))
             if metadata:
                 attributes.setdefault("id", f"{metadata.get('namespace', 'default')}/{metadata.get('name')}")
         self._resources[key] = attributes
@@ -209,9 +210,9 @@ class StackEvaluator:
             )
         attributes = self._evaluate(resource_attributes(body), address)
         backend = attributes.get("backend", "local")
-        config = _single(attributes.get("config")) or {}
+        config = block(attributes.get("config")) or {}
         workspace = attributes.get("workspace") or "default"
-        outputs = dict(_single(attributes.get("defaults")) or {})
+        outputs = dict(block(attributes.get("defaults")) or {})
         outputs.update(self.remote_outputs(self.stack.name, backend, config, workspace))
         attributes["outputs"] = outputs
         self._data[key] = attributes
@@ -238,6 +239,36 @@ class StackEvaluator:
         return posixpath.normpath(posixpath.join(self.stack.working_directory, config.get("path", "terraform.tfstate")))
 
 
+class AppEvaluation:
+    """The evaluators of one app, per (stack, workspace), answering each other's remote state."""
+
+    def __init__(self, app: SynthApp, *, state: State, variables: Mapping[str, str]):
+        self.app = app
+        self.state = state
+        self.variables = variables
+        self._evaluators: dict[tuple[str, str], StackEvaluator] = {}
+
+    def evaluator(self, stack: str, workspace: str) -> StackEvaluator:
+        key = (stack, workspace)
+        if key not in self._evaluators:
+            self._evaluators[key] = StackEvaluator(
+                self.app.stacks[stack], workspace=workspace, state=self.state, variables=self.variables,
+                remote_outputs=self.remote_outputs,
+            )
+        return self._evaluators[key]
+
+    def remote_outputs(self, source: str, backend: str, config: Mapping[str, Any], workspace: str) -> dict[str, Any]:
+        """A terraform_remote_state answered by evaluating the stack that writes that state."""
+        wanted = remote_state_path(self.app.stacks[source], backend, config)
+        for name in self.app.stacks:
+            if name != source and self.evaluator(name, workspace).state_path() == wanted:
+                return self.evaluator(name, workspace).outputs()
+        raise LocalRunError(
+            f"{source}: terraform_remote_state reads {wanted}, which no stack of this app writes; "
+            f"the local run can only answer remote states of stacks in the same app"
+        )
+
+
 def remote_state_path(stack: SynthStack, backend: str, config: Mapping[str, Any]) -> str:
     """The state a ``terraform_remote_state`` of ``stack`` reads, in ``state_path()`` terms."""
     if backend != "local":
@@ -248,23 +279,15 @@ def remote_state_path(stack: SynthStack, backend: str, config: Mapping[str, Any]
     return posixpath.normpath(posixpath.join(stack.working_directory, path))
 
 
-def _single(value: Any) -> Any:
-    """A nested block as one object: JSON has it as an object or as a one-element list."""
-    if isinstance(value, list):
-        return value[0] if value else None
-    return value
-
-
 def _typed_variable(name: str, raw: str, declared_type: Any) -> Any:
     kind = declared_type if isinstance(declared_type, str) else "string"
     if kind in ("string", "any", None):
         return raw
     if kind == "number":
-        try:
-            number = float(raw)
-        except ValueError:
-            raise UsageError(f"TF_VAR_{name}={raw}: a number is required") from None
-        return int(number) if number.is_integer() else number
+        if Number.parse(raw) is None:  # Terraform's parse: no spaces, "inf" or "nan"
+            raise UsageError(f"TF_VAR_{name}={raw}: a number is required")
+        number = float(raw)
+        return int(number) if number.is_integer() and abs(number) < 2**53 else number
     if kind == "bool":
         if raw not in ("true", "false"):
             raise UsageError(f"TF_VAR_{name}={raw}: true or false is required")
@@ -275,4 +298,4 @@ def _typed_variable(name: str, raw: str, declared_type: Any) -> Any:
         raise UsageError(f"TF_VAR_{name}: a JSON value of type {kind} is required") from None
 
 
-__all__ = ["StackEvaluator", "remote_state_path", "resource_attributes", "evaluate_string"]
+__all__ = ["AppEvaluation", "StackEvaluator", "remote_state_path", "resource_attributes", "evaluate_string"]

@@ -40,6 +40,12 @@ class KubeObject:
     def spec(self) -> dict[str, Any]:
         return block(self.body.get("spec")) or {}
 
+    @property
+    def pod_template(self) -> PodTemplate:
+        """The pod template of a Deployment (``spec.template``; empty parts when missing)."""
+        template = block(self.spec.get("template")) or {}
+        return PodTemplate(metadata=block(template.get("metadata")) or {}, spec=block(template.get("spec")) or {})
+
     def describe(self) -> str:
         return f"{self.kind} {self.namespace}/{self.name} ({self.stack}: {self.path})"
 
@@ -52,6 +58,30 @@ class KubeObject:
     @classmethod
     def from_state(cls, workspace: str, data: dict[str, Any]) -> KubeObject:
         return cls(workspace=workspace, **data)
+
+
+@dataclass(frozen=True)
+class PodTemplate:
+    """A Deployment's pod template, its nested blocks unwrapped once."""
+
+    metadata: dict[str, Any]
+    spec: dict[str, Any]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {str(k): str(v) for k, v in (self.metadata.get("labels") or {}).items()}
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        return {str(k): str(v) for k, v in (self.metadata.get("annotations") or {}).items()}
+
+    @property
+    def containers(self) -> list[dict[str, Any]]:
+        return blocks(self.spec.get("container"))
+
+    @property
+    def init_containers(self) -> list[dict[str, Any]]:
+        return blocks(self.spec.get("init_container"))
 
 
 def block(value: Any) -> Any:

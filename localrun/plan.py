@@ -10,15 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import catalog, services
-from .errors import LocalRunError, UsageError
-from .evaluation import StackEvaluator, remote_state_path
+from .errors import UsageError
+from .evaluation import AppEvaluation
 from .notes import Notes
 from .objects import KubeObject, Namespaces, blocks, make_object
 from .pods import PodPlan, deployment_pods
 from .state import State
 from .synth import SynthApp
+
+
+#: The viewer construct's outputs are ``<prefix>_url`` and ``<prefix>_password``.
+URL_OUTPUT, PASSWORD_OUTPUT = "_url", "_password"
 
 
 @dataclass
@@ -44,35 +49,19 @@ class Plan:
     def objects(self) -> list[KubeObject]:
         return [o for s in self.stacks for o in s.objects]
 
-
-class AppEvaluation:
-    """The evaluators of one app, per (stack, workspace), answering each other's remote state."""
-
-    def __init__(self, app: SynthApp, *, state: State, variables: Mapping[str, str]):
-        self.app = app
-        self.state = state
-        self.variables = variables
-        self._evaluators: dict[tuple[str, str], StackEvaluator] = {}
-
-    def evaluator(self, stack: str, workspace: str) -> StackEvaluator:
-        key = (stack, workspace)
-        if key not in self._evaluators:
-            self._evaluators[key] = StackEvaluator(
-                self.app.stacks[stack], workspace=workspace, state=self.state, variables=self.variables,
-                remote_outputs=lambda source, backend, config, ws: self.remote_outputs(source, backend, config, ws),
-            )
-        return self._evaluators[key]
-
-    def remote_outputs(self, source: str, backend: str, config: Mapping[str, Any], workspace: str) -> dict[str, Any]:
-        """A terraform_remote_state answered by evaluating the stack that writes that state."""
-        wanted = remote_state_path(self.app.stacks[source], backend, config)
-        for name in self.app.stacks:
-            if name != source and self.evaluator(name, workspace).state_path() == wanted:
-                return self.evaluator(name, workspace).outputs()
-        raise LocalRunError(
-            f"{source}: terraform_remote_state reads {wanted}, which no stack of this app writes; "
-            f"the local run can only answer remote states of stacks in the same app"
-        )
+    def viewer_password(self, route: services.Route) -> str | None:
+        """The password a viewer construct declares for the viewer behind ``route``: the output
+        ``<prefix>_password`` next to the output ``<prefix>_url`` that names the route's Ingress
+        host (``https://<host>/``). None when the stack has no such outputs (``outputs=False``,
+        or a stack not made by the library): the local run does not read containers' secrets."""
+        hosts = {rule.get("host") for rule in blocks(route.source.spec.get("rule")) if rule.get("host")}
+        outputs = next((s.outputs for s in self.stacks if s.name == route.source.stack), {})
+        for name, value in outputs.items():
+            prefix = name.removesuffix(URL_OUTPUT)
+            if name.endswith(URL_OUTPUT) and isinstance(value, str) and urlsplit(value).hostname in hosts:
+                password = outputs.get(prefix + PASSWORD_OUTPUT)
+                return password if isinstance(password, str) else None
+        return None
 
 
 def _ignored_parts(notes: Notes, stack_config: Mapping[str, Any], objects: list[KubeObject]) -> None:
@@ -150,11 +139,7 @@ def engines_of(viewer_env: Mapping[str, str], namespaces: Namespaces) -> int:
         return 0
     total = 0
     for deployment in namespaces.of_kind("Deployment"):
-        template = deployment.spec.get("template") or {}
-        template = template[0] if isinstance(template, list) else template
-        spec = template.get("spec") or {}
-        spec = spec[0] if isinstance(spec, list) else spec
-        for container in blocks(spec.get("container")):
+        for container in deployment.pod_template.containers:
             env = {e.get("name"): e.get("value") for e in blocks(container.get("env"))}
             if env.get("IPYTHON_CONTAINER_TYPE") == "engine" and env.get("IPYTHON_CLUSTER_LABEL") == label:
                 total += int(deployment.spec.get("replicas", 1))

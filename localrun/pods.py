@@ -537,11 +537,8 @@ def deployment_pods(deployment: KubeObject, namespaces: Namespaces, notes: Notes
             notes.add(f"deployment.{key}", reason)
     if deployment.body.get("wait_for_rollout"):
         notes.add("deployment wait_for_rollout", "`local up` waits for the published viewer only")
-    template = block(spec.get("template")) or {}
-    template_metadata = block(template.get("metadata")) or {}
-    pod_labels = {str(k): str(v) for k, v in (template_metadata.get("labels") or {}).items()}
-    annotations = {str(k): str(v) for k, v in (template_metadata.get("annotations") or {}).items()}
-    pod_spec = block(template.get("spec")) or {}
+    template = deployment.pod_template
+    pod_labels, annotations, pod_spec = template.labels, template.annotations, template.spec
     _check_selector(deployment, pod_labels)
     _note_fields(notes, "pod", pod_spec, POD_SPEC_HANDLED, POD_SPEC_IGNORED)
     if pod_spec.get("enable_service_links") is not False:
@@ -549,7 +546,7 @@ def deployment_pods(deployment: KubeObject, namespaces: Namespaces, notes: Notes
     restart_policy = pod_spec.get("restart_policy") or "Always"
     if restart_policy != "Always":
         raise LocalRunError(f"{deployment.describe()}: a Deployment's restart_policy must be Always, not {restart_policy}")
-    containers = blocks(pod_spec.get("container"))
+    containers = template.containers
     if not containers:
         raise LocalRunError(f"{deployment.describe()}: the pod template has no container")
     aliases = services.aliases_for(pod_labels, deployment.namespace, namespaces, containers)
@@ -565,7 +562,7 @@ def deployment_pods(deployment: KubeObject, namespaces: Namespaces, notes: Notes
             name=pod,
             namespace=deployment.namespace,
             deployment=deployment,
-            init_containers=[_container_plan(c, role=labels.INIT, **common) for c in blocks(pod_spec.get("init_container"))],
+            init_containers=[_container_plan(c, role=labels.INIT, **common) for c in template.init_containers],
             containers=[_container_plan(c, role=labels.APP, **common) for c in containers],
             volumes=volume_plans,
         ))

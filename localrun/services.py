@@ -75,9 +75,7 @@ class Route:
 
 def _backend_deployment(service: KubeObject, namespaces: Namespaces) -> KubeObject | None:
     for deployment in namespaces.of_kind("Deployment", service.namespace):
-        template = block(deployment.spec.get("template")) or {}
-        pod_labels = (block(template.get("metadata")) or {}).get("labels") or {}
-        if selects(service, pod_labels):
+        if selects(service, deployment.pod_template.labels):
             return deployment
     return None
 
@@ -96,8 +94,7 @@ def _route(source: KubeObject, service_name: str, port_ref: Mapping[str, Any], p
     deployment = _backend_deployment(service, namespaces)
     if deployment is None:
         raise LocalRunError(f"{source.describe()}: Service {service.name} selects no Deployment's pods")
-    template = block(deployment.spec.get("template")) or {}
-    containers = blocks((block(template.get("spec")) or {}).get("container"))
+    containers = deployment.pod_template.containers
     for container in containers:
         number = _container_port(target, [container])
         if number is not None and any(int(p["container_port"]) == number for p in blocks(container.get("port"))):

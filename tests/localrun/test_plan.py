@@ -177,3 +177,46 @@ def test_the_password_variable_is_read_and_validated_as_terraform_does(given, tm
 def test_a_viewer_alone_needs_the_clusters_secret_to_be_up(given, tmp_path):
     with pytest.raises(LocalRunError, match=r"Secret science/ipcluster-plan-key does not exist"):
         plan_of(given, tmp_path, stacks=["viewer-stack"])
+
+
+def test_the_viewer_password_comes_from_the_stacks_outputs_not_the_containers(given, tmp_path):
+    plan = plan_of(given, tmp_path)
+    [route] = plan.routes
+    viewer_stack = next(s for s in plan.stacks if s.name == route.source.stack)
+    assert viewer_stack.outputs["viewer_password"] == PASSWORD
+    assert plan.viewer_password(route) == PASSWORD
+    # The output names the viewer by its Ingress host: another host is another viewer.
+    viewer_stack.outputs["viewer_url"] = "https://elsewhere.example/"
+    assert plan.viewer_password(route) is None
+
+
+def test_a_deployments_pod_template_is_read_once_through_its_accessor(given, tmp_path):
+    plan = plan_of(given, tmp_path)
+    engine = next(o for o in plan.objects() if o.kind == "Deployment" and o.name == "ipcluster-plan-engine")
+    template = engine.pod_template
+    assert template.labels["app.kubernetes.io/component"] == "engine"
+    assert [c["name"] for c in template.containers] == ["ipython"]
+    assert template.spec["security_context"]  # the pod's spec, unwrapped from its one-element list
+    assert [p.name for p in plan.pods if p.deployment is engine] == [f"ipcluster-plan-engine-{i}" for i in range(3)]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("3", 3), ("-2", -2), ("1.5", 1.5), ("1e3", 1000)])
+def test_a_number_variable_is_parsed_as_terraform_parses_it(raw, expected, tmp_path):
+    assert _number_variable(raw, tmp_path) == expected
+
+
+@pytest.mark.parametrize("raw", ["inf", "nan", " 3", "3 ", "0x10", "1_000", ""])
+def test_a_number_variable_terraform_would_refuse_is_one_line_naming_it(raw, tmp_path):
+    with pytest.raises(UsageError, match=rf"^TF_VAR_engines={raw}: a number is required$"):
+        _number_variable(raw, tmp_path)
+
+
+def _number_variable(raw, tmp_path):
+    from localrun.evaluation import StackEvaluator
+    from localrun.synth import SynthStack
+
+    stack = SynthStack("s", (), "stacks/s", {"variable": {"engines": {"type": "number"}}})
+    with locked_state(tmp_path) as state:
+        evaluator = StackEvaluator(stack, workspace="default", state=state, variables={"TF_VAR_engines": raw},
+                                   remote_outputs=lambda *args: {})
+        return evaluator.variable("engines")
