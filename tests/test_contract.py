@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.container.conftest import docker_client, image  # noqa: F401 - fixtures of the container test
+
 REPO = Path(__file__).resolve().parent.parent
 CONTRACT = json.loads((REPO / "image" / "contract.json").read_text())
 DOCKERFILE = (REPO / "image" / "Dockerfile").read_text()
@@ -81,8 +83,24 @@ def test_the_images_settings_are_the_contracts(image_settings):
     assert s.MAX_CULL_IDLE_SECONDS == c["defaults"]["max_cull_idle_seconds"]
     assert s.DEFAULT_MAX_MESSAGE_MIB == c["defaults"]["max_message_mib"]
     assert s.MAX_MAX_MESSAGE_MIB == c["defaults"]["max_max_message_mib"]
+    assert s.DEFAULT_REPOSITORY_UPDATE == c["defaults"]["repository_update"]
+    assert list(s.REPOSITORY_UPDATES) == c["defaults"]["repository_updates"]
+    assert s.DEFAULT_ENGINE_GROUP == c["defaults"]["engine_group"]
     # the workspace is $HOME/work: with the contract's HOME it is the contract's workspace
     assert str(s.notebook_dir_from({"HOME": c["paths"]["home"]})) == c["paths"]["workspace"]
+
+
+def test_the_images_defaults_are_what_an_empty_environment_gets(image_settings):
+    """The defaults are the ones load_settings applies, not only constants that name them."""
+    c = CONTRACT
+    settings = image_settings.load_settings({"IPYTHON_CONTAINER_TYPE": "engine", "IPYTHON_CLUSTER_LABEL": "demo",
+                                             "IPYTHON_CLUSTER_KEY": "k3y"})
+    assert settings.repository_update == c["defaults"]["repository_update"]
+    assert settings.engine_group == c["defaults"]["engine_group"]
+    for value in c["defaults"]["repository_updates"]:
+        assert image_settings.load_settings({"IPYTHON_CONTAINER_TYPE": "engine", "IPYTHON_CLUSTER_LABEL": "demo",
+                                             "IPYTHON_CLUSTER_KEY": "k3y",
+                                             "IPYTHON_REPOSITORY_UPDATE": value}).repository_update == value
 
 
 def test_the_images_booleans_are_the_contracts(image_settings):
@@ -218,6 +236,36 @@ def test_the_dockerfile_ports_user_and_entrypoint_are_the_contracts():
     assert workdir == [c["paths"]["home"]]
     healthcheck = [rest for word, rest in INSTRUCTIONS if word == "HEALTHCHECK"]
     assert json.loads(healthcheck[0].split("CMD", 1)[1]) == [c["paths"]["python"], c["paths"]["entrypoint"], "healthcheck"]
+
+
+def test_the_dockerfile_makes_the_contracts_directories_group_writable():
+    """The workspace and the shared directory exist in the image, owned by the contract's user and
+    group with the owner's rights for the group (g=u), so any UID of group 0 can write them and a
+    volume mounted there starts out the same (a container engine copies the directory's owner)."""
+    c = CONTRACT
+    run = " ".join(rest for word, rest in INSTRUCTIONS if word == "RUN" and "useradd" in rest)
+    made = re.search(r"mkdir -p ([^;]+);", run)
+    assert made is not None
+    directories = made.group(1).split()
+    home = c["paths"]["home"]
+    for path in (c["paths"]["workspace"], c["paths"]["shared"]):
+        assert path in directories
+        assert path.startswith(home + "/")
+    user = f"{c['user']['uid']}:{c['user']['gid']}"
+    assert re.search(rf"chown -R {user} {re.escape(home)}[ ;]", run)
+    assert re.search(rf"chmod -R g=u {re.escape(home)}[ ;]", run)
+
+
+@pytest.mark.container
+def test_the_shared_directory_is_writable_by_any_uid_of_group_0_in_the_image(docker_client, image):
+    shared, gid = CONTRACT["paths"]["shared"], CONTRACT["user"]["gid"]
+    probe = f"{shared}/probe"
+    output = docker_client.containers.run(
+        image, ["sh", "-c", f"stat -c '%u:%g %A' {shared} && touch {probe} && stat -c %g {probe}"],
+        user=f"123456:{gid}", remove=True,
+    ).decode().split("\n")
+    assert output[0] == f"{CONTRACT['user']['uid']}:{gid} drwxrwxr-x"
+    assert output[1] == str(gid)
 
 
 # -- localrun/plan.py -----------------------------------------------------------------------------------

@@ -49,6 +49,14 @@ Variables (defaults in brackets):
                                  of a viewer or an engine, so notebooks survive a volume mounted
                                  on the workspace. IPYTHON_NOTEBOOK_REPOSITORY, when set, wins
                                  and the seed is not used (see workspace_seed).
+``IPYTHON_REPOSITORY_UPDATE``    [pull] what a start does when the workspace already holds the
+                                 clone of IPYTHON_NOTEBOOK_REPOSITORY: ``pull`` merges the new
+                                 upstream commits with nbgitpuller's rules (the user's edits
+                                 win, a file the user deleted comes back, new files appear; see
+                                 repository_update); ``never`` leaves every file as it is.
+``IPYTHON_ENGINE_GROUP``         [default] the engine's group, a DNS label of at most 63
+                                 characters; an engine puts it into its namespace as
+                                 ``engine_group`` (see engine); the other roles ignore it.
 
 Any other ``IPYTHON_*`` variable is refused (exit 2) with a did-you-mean suggestion: a typo such
 as ``IPYTHON_CLUSTER_ENCRYPTON=none`` would otherwise be ignored silently. (IPYTHONDIR is not
@@ -92,6 +100,8 @@ KNOWN_VARIABLES = (
     "IPYTHON_NOTEBOOK_REPOSITORY",
     "IPYTHON_REPOSITORY_REQUIRED",
     "IPYTHON_WORKSPACE_SEED",
+    "IPYTHON_REPOSITORY_UPDATE",
+    "IPYTHON_ENGINE_GROUP",
 )
 OWN_PREFIX = "IPYTHON_"
 _SECRET_LOOKING = re.compile(r"PASS|SECRET|KEY|TOKEN")
@@ -107,6 +117,10 @@ CONTROLLER_PORT_COUNT = 16
 DEFAULT_MAX_MESSAGE_MIB = 64
 MAX_MAX_MESSAGE_MIB = 4096
 LABEL_MAX_LENGTH = 63 - len("ipcluster-")
+REPOSITORY_UPDATES = ("pull", "never")
+DEFAULT_REPOSITORY_UPDATE = "pull"
+DEFAULT_ENGINE_GROUP = "default"
+ENGINE_GROUP_MAX_LENGTH = 63
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _HOSTNAME = re.compile(
@@ -130,6 +144,8 @@ class Settings:
     controller_host: str | None = None
     repository: RepositorySource | None = None
     workspace_seed: Path = Path(DEFAULT_WORKSPACE_SEED)
+    repository_update: str = DEFAULT_REPOSITORY_UPDATE
+    engine_group: str = DEFAULT_ENGINE_GROUP
     password: str | None = field(default=None, repr=False)
     cluster_key: str | None = field(default=None, repr=False)
 
@@ -250,6 +266,19 @@ def _label(environ: Mapping[str, str]) -> str | None:
     return value
 
 
+def _engine_group(environ: Mapping[str, str]) -> str:
+    value = _get(environ, "IPYTHON_ENGINE_GROUP")
+    if value is None:
+        return DEFAULT_ENGINE_GROUP
+    if len(value) > ENGINE_GROUP_MAX_LENGTH or not _DNS_LABEL.match(value):
+        raise ConfigError(
+            "IPYTHON_ENGINE_GROUP",
+            value,
+            f"a DNS label [a-z0-9]([-a-z0-9]*[a-z0-9])? of at most {ENGINE_GROUP_MAX_LENGTH} characters",
+        )
+    return value
+
+
 def _key(environ: Mapping[str, str]) -> str | None:
     value = _get(environ, "IPYTHON_CLUSTER_KEY")
     if value is not None and not _KEY.match(value):
@@ -303,6 +332,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     key = _key(environ)
     host = _controller_host(environ, label)
     repository = _repository(environ)
+    repository_update = _choice(environ, "IPYTHON_REPOSITORY_UPDATE", REPOSITORY_UPDATES, DEFAULT_REPOSITORY_UPDATE)
+    engine_group = _engine_group(environ)
     password = _password(environ)
 
     if role in ("controller", "engine"):
@@ -334,6 +365,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         controller_host=host,
         repository=repository,
         workspace_seed=workspace_seed,
+        repository_update=repository_update,
+        engine_group=engine_group,
         password=password,
         cluster_key=key,
     )
