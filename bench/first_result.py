@@ -413,9 +413,9 @@ class ByHand:
 
     def list_containers(self) -> float:
         """A fresh Python process listing the workspace's containers through the Docker API."""
-        code = ("import os, docker; from localrun import engine_setup, labels; "
+        code = ("import os; from localrun import engine_setup, labels; "
                 "found = engine_setup.find_engine(os.environ, print, set_up=False); "
-                "client = docker.DockerClient(base_url=found.docker_host); "
+                "client = engine_setup.docker_client(found.docker_host); "
                 f"print(len(client.containers.list(all=True, filters={{'label': labels.selector(workspace={WORKSPACE!r})}})))")
         started = time.perf_counter()
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)

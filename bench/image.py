@@ -17,6 +17,7 @@ from pathlib import Path
 
 import docker
 
+from localrun import engine
 from localrun.image_build import IMAGE_DIR, build_image, image_size_mb
 
 from .timing import Comparison, seconds
@@ -52,7 +53,7 @@ def _changed_copy(work: Path, *, entrypoint: bool) -> Path:
 
 
 def run(runs: int, work: Path, quick: bool = False) -> list[Comparison]:
-    client = docker.from_env()
+    client = engine.connect()
     try:
         client.images.get(TAG)
     except docker.errors.ImageNotFound:

@@ -34,33 +34,13 @@ EMPTY_DIR_MODE = 0o777  # what the kubelet gives an emptyDir
 INIT_TIMEOUT_SECONDS = 600
 
 
-#: The API version the client speaks until the engine names its own (the SDK's minimum).
-_PING_API_VERSION = "1.24"
-
-
 def connect(say: Callable[[str], None] | None = None, *, set_up: bool = True) -> docker.DockerClient:
-    """A client of the engine engine_setup finds (or, as root on Debian, sets up).
-
-    WHY the version from the ping: without one, the SDK asks ``GET /version`` first, which
-    Podman answers in 0.5-3 s (it gathers its components' versions; measured on the CI machine
-    under load), every command. ``GET /_ping`` answers in milliseconds, and both engines name
-    their API version in its ``Api-Version`` header; an engine that does not falls back to
-    the SDK's way."""
+    """A client of the engine engine_setup finds (or, as root on Debian, sets up)."""
     found = engine_setup.find_engine(os.environ, say or (lambda message: None), set_up=set_up)
     try:
-        probe = docker.APIClient(base_url=found.docker_host, version=_PING_API_VERSION)
-        try:
-            answer = probe.get(f"{probe.base_url}/_ping", timeout=engine_setup.PING_TIMEOUT_SECONDS)
-            answer.raise_for_status()
-            version = answer.headers.get("Api-Version") or None
-        finally:
-            probe.close()
-        client = docker.DockerClient(base_url=found.docker_host, version=version)
-        if version is None:
-            client.ping()
+        return engine_setup.docker_client(found.docker_host)
     except (docker.errors.DockerException, requests.RequestException) as error:
         raise LocalRunError(f"the container engine at {found.docker_host} answered a ping but not the Docker API: {error}") from None
-    return client
 
 
 def is_podman(client: docker.DockerClient) -> bool:

@@ -38,6 +38,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from . import engine_setup
+
 IMAGE_DIR = Path(__file__).resolve().parent.parent / "image"
 BUILD_TIMEOUT_SECONDS = 3600
 LOG_LINES_KEPT = 40
@@ -205,11 +207,9 @@ def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = _parse_arguments(argv)
-    import docker  # only the command line needs the SDK itself
-
     try:
-        client = docker.from_env(timeout=BUILD_TIMEOUT_SECONDS)
-        client.ping()
+        client = engine_setup.docker_client(os.environ.get("DOCKER_HOST") or f"unix://{engine_setup.DOCKER_SOCKET}",
+                                            timeout=BUILD_TIMEOUT_SECONDS)
     except Exception as error:
         print(f"error: DOCKER_HOST={os.environ.get('DOCKER_HOST', '<unset>')}: no Docker API answers there ({error})",
               file=sys.stderr)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from localrun import labels as local_labels
-from localrun.engine_setup import ping
+from localrun.engine_setup import docker_client, ping
 
 TEST_LABEL = "io.ipython-k8s.test"
 USERS_WORKSPACE = "default"
@@ -34,9 +34,7 @@ def _client():
     host = os.environ.get("DOCKER_HOST")
     if not host or ping(host) is not None:
         return None
-    import docker
-
-    return docker.DockerClient(base_url=host, timeout=120)
+    return docker_client(host, timeout=120)
 
 
 def _test_objects(client) -> dict[str, dict[str, object]]:

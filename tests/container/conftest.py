@@ -48,15 +48,14 @@ def _say(config: pytest.Config, line: str) -> None:
 @pytest.fixture(scope="session")
 def docker_client():
     """A docker SDK client for DOCKER_HOST, or a failure that says what to do."""
-    import docker
+    from localrun.engine_setup import docker_client as client_for
 
     host = os.environ.get("DOCKER_HOST")
     if not host:
         pytest.fail("DOCKER_HOST is not set: run `source .ci/podman.sh` (or tests/run.sh) to start "
                     "Podman's Docker API first", pytrace=False)
     try:
-        client = docker.from_env(timeout=300)
-        client.ping()
+        client = client_for(host, timeout=300)
     except Exception as error:  # docker.errors.DockerException, requests errors
         pytest.fail(f"DOCKER_HOST={host}: no Docker API answers there ({error}); "
                     "run `source .ci/podman.sh`", pytrace=False)
