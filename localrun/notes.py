@@ -3,7 +3,9 @@
 WHY: a preview that silently drops a NetworkPolicy or a liveness probe misleads; one that
 prints the same warning for every engine drowns the useful lines. Each note is a subject (a
 resource type or a field) with its reason, counted. ``local up`` prints one summary line
-(how many kinds of settings it ignores); ``--verbose`` adds one line per kind with its reason.
+(how many kinds of settings it ignores, naming those a user would otherwise miss: placement,
+and resources such as GPUs it cannot honour); ``--verbose`` adds one line per kind with its
+reason.
 """
 
 from __future__ import annotations
@@ -17,10 +19,17 @@ class Notes:
     def __init__(self) -> None:
         self._reasons: dict[str, str] = {}
         self._counts: Counter[str] = Counter()
+        self._headlines: dict[str, list[str]] = {}
 
-    def add(self, subject: str, reason: str) -> None:
+    def add(self, subject: str, reason: str, *, headline: tuple[str, str] | None = None) -> None:
+        """``headline``: (group, item) named in the summary line itself, e.g. ("placement",
+        "node_selector") or ("unhonoured resources", "nvidia.com/gpu")."""
         self._reasons.setdefault(subject, reason)
         self._counts[subject] += 1
+        if headline is not None:
+            items = self._headlines.setdefault(headline[0], [])
+            if headline[1] not in items:
+                items.append(headline[1])
 
     def __len__(self) -> int:
         """The number of kinds of settings ignored (not of their occurrences)."""
@@ -43,7 +52,9 @@ class Notes:
         if not self._reasons:
             return None
         kinds = plural(len(self._reasons), "kind")
-        return f"ignored locally: {kinds} of settings" + (":" if verbose else " (--verbose lists them)")
+        named = "; ".join(f"{group} ({', '.join(items)})" for group, items in self._headlines.items())
+        return (f"ignored locally: {kinds} of settings" + (f", among them {named}" if named else "")
+                + (":" if verbose else " (--verbose lists them)"))
 
     def report(self, reporter: Reporter) -> None:
         summary = self.summary(reporter.verbose)

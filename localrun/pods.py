@@ -34,6 +34,10 @@ POD_SPEC_HANDLED = {
     "container", "init_container", "volume", "security_context", "restart_policy", "hostname",
     "host_aliases", "termination_grace_period_seconds",
 }
+#: Pod fields that choose a node: one summary heading, "placement" (one node here).
+PLACEMENT_FIELDS = ("node_selector", "affinity", "toleration", "topology_spread_constraint", "priority_class_name")
+#: Resources the local run maps to the engine's limits; any other (nvidia.com/gpu, ...) is named.
+MAPPED_RESOURCES = ("cpu", "memory")
 POD_SPEC_IGNORED = {
     "automount_service_account_token": "there is no Kubernetes API server locally",
     "service_account_name": "there is no Kubernetes API server locally",
@@ -160,7 +164,8 @@ def _note_fields(notes: Notes, where: str, spec: Mapping[str, Any], handled: set
     for key, value in spec.items():
         if key in handled or not _filled(value):
             continue
-        notes.add(f"{where}.{key}", ignored.get(key, "not mapped by the local run"))
+        headline = ("placement", key) if where == "pod" and key in PLACEMENT_FIELDS else None
+        notes.add(f"{where}.{key}", ignored.get(key, "not mapped by the local run"), headline=headline)
 
 
 # -- environment ----------------------------------------------------------------------------
@@ -435,9 +440,18 @@ def _readiness_path(container: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _limits(container: Mapping[str, Any], where: str) -> tuple[int | None, int | None]:
+def _limits(container: Mapping[str, Any], where: str, notes: Notes) -> tuple[int | None, int | None]:
     resources = block(container.get("resources")) or {}
     limits = resources.get("limits") or {}
+    for kind in ("limits", "requests"):
+        for name, amount in (resources.get(kind) or {}).items():
+            if name in MAPPED_RESOURCES or not _filled(amount):
+                continue
+            if name == "ephemeral-storage":
+                notes.add(f"resource {name}", "containers' writable layers are not limited locally")
+            else:
+                notes.add(f"resource {name}", "no device or extended resource is passed to containers locally",
+                          headline=("not honoured", f"{name}: {amount}"))
     cpu = nano_cpus(limits["cpu"], where=f"{where} cpu limit") if limits.get("cpu") else None
     memory = memory_bytes(limits["memory"], where=f"{where} memory limit") if limits.get("memory") else None
     return cpu, memory
@@ -461,7 +475,7 @@ def _container_plan(
     entrypoint = [expand(_text(c), env) for c in command] if command else None
     cmd = [expand(_text(a), env) for a in args] if args else ([] if command else None)
     sec = security(block(spec.get("security_context")) or {}, block(container.get("security_context")) or {}, where=where)
-    cpu, memory = _limits(container, where)
+    cpu, memory = _limits(container, where, notes)
     restart_policy = spec.get("restart_policy") or "Always"
     if role == labels.INIT:
         restart = None

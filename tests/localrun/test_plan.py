@@ -220,3 +220,27 @@ def _number_variable(raw, tmp_path):
         evaluator = StackEvaluator(stack, workspace="default", state=state, variables={"TF_VAR_engines": raw},
                                    remote_outputs=lambda *args: {})
         return evaluator.variable("engines")
+
+
+def test_placement_and_a_gpu_request_are_named_in_the_one_summary_line(given, tmp_path):
+    import copy
+    import dataclasses
+
+    stacks = copy.deepcopy(given.stacks)
+    cluster = next(s for s in stacks.values() if "kubernetes_deployment_v1" in s.config["resource"]
+                   and any("engine" in n for n in s.config["resource"]["kubernetes_deployment_v1"]))
+    [engine] = [d for n, d in cluster.config["resource"]["kubernetes_deployment_v1"].items() if "engine" in n]
+    pod_spec = engine["spec"]["template"]["spec"]
+    pod_spec = pod_spec[0] if isinstance(pod_spec, list) else pod_spec
+    pod_spec["node_selector"] = {"pool": "gpu"}
+    pod_spec["toleration"] = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    container = pod_spec["container"][0]
+    container["resources"]["limits"]["nvidia.com/gpu"] = "1"
+    plan = plan_of(dataclasses.replace(given, stacks=stacks), tmp_path)
+    summary = plan.notes.summary(verbose=False)
+    assert summary.startswith("ignored locally: ")
+    assert "among them placement (node_selector, toleration); not honoured (nvidia.com/gpu: 1)" in summary
+    assert "ignored locally: resource nvidia.com/gpu (x3): no device or extended resource is passed to containers locally" in plan.notes.lines()
+    # the engines still run, with their CPU and memory limits
+    engines = [c for name, c in containers(plan).items() if "engine" in name]
+    assert len(engines) == 3 and all(c.mem_limit for c in engines)
