@@ -18,8 +18,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 PIPFILE = REPO_ROOT / "Pipfile"
 REQUIREMENTS = REPO_ROOT / "image" / "requirements.txt"
 REQUIREMENTS_IN = REPO_ROOT / "image" / "requirements.in"
-# The packages the contract names: they must be pinned in both files (no vacuous pass).
-SHARED = {"jupyter-server", "notebook", "ipykernel", "ipyparallel", "uv", "nbclient"}
+# The packages the roles import: they must be pinned in both files (no vacuous pass).
+SHARED = {"jupyter-server", "notebook", "ipykernel", "ipyparallel", "uv", "nbclient", "nbgitpuller", "ipywidgets"}
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)")
 
 
