@@ -14,7 +14,8 @@ IPython.parallel alias (shim_install.ensure_shim: nothing to do in the image, in
 build; installed at the first start from another environment, such as ``pipenv run python
 image/entrypoint.py``), because the kernels and ipengine it starts run with that interpreter.
 Viewer and engine then populate an empty workspace from IPYTHON_NOTEBOOK_REPOSITORY
-(workspace, requirements_install) or, without one, from the image's seed (workspace_seed);
+(workspace, requirements_install), or pull the new commits into one that holds its clone
+(repository_update), or, without a repository, copy the image's seed (workspace_seed);
 every role writes what it needs (connection files, key file, viewer config) under HOME and
 logs the exact command it runs. Viewer and controller are exec'd (they become the container's
 main process); the engine runs under a supervisor (engine). The secret variables
@@ -42,6 +43,7 @@ from .logs import command_line, log
 from .requirements_install import InstallError, default_installer, install_requirements, with_workspace_packages
 from .repository_source import VARIABLE as REPOSITORY_VARIABLE
 from .repository_source import without_credentials
+from .repository_update import pull
 from .runtime_paths import private_dir, runtime_dir, security_dir, workspace_packages_dir
 from .secret_handoff import hand_off, should_hand_off, take
 from .settings import SECRET_VARIABLES, Settings, load_settings, notebook_dir_from, workspace_seed_from
@@ -112,6 +114,12 @@ def prepare_workspace(settings: Settings, environ: dict[str, str]) -> dict[str, 
         log(f"could not clone {source.describe()}: {result.message}; starting with the empty workspace {workspace}")
         return environ
     log(result.message)
+    if result.outcome is Outcome.ALREADY_CLONED:
+        if settings.repository_update == "pull":
+            result = pull(source, workspace)
+            log(result.message)
+        else:
+            log(f"IPYTHON_REPOSITORY_UPDATE={settings.repository_update}: keeping its files as they are")
     requirements = workspace / "requirements.txt"
     if not result.holds_clone or not requirements.is_file():
         return environ
@@ -180,7 +188,7 @@ def start_engine(settings: Settings, environ: dict[str, str]) -> int:
     engine_file = connection_info.write_engine_file(security_dir(), host, first, settings.cluster_key, serverkey)
     log(
         f"cluster {settings.cluster_label}: controller {host}:{first}, encryption {settings.encryption}, "
-        f"engine connection file {engine_file}"
+        f"engine group {settings.engine_group}, engine connection file {engine_file}"
     )
     supervisor = EngineSupervisor(
         engine_file,
@@ -193,6 +201,7 @@ def start_engine(settings: Settings, environ: dict[str, str]) -> int:
         cwd=settings.notebook_dir,
         environ=environ,
         socket_options=client_socket_options(serverkey.encode("ascii")) if serverkey else None,
+        group=settings.engine_group,
     )
     return supervisor.run()
 

@@ -9,7 +9,8 @@ rescheduled, so the entrypoint does not exec ipengine but supervises it:
    resolvable and connection refused both count as "not yet"), logging once;
 2. start ipengine with the connection file computed from the environment and a uuid of the
    supervisor's choosing (``--Session.session``), so that notifications about it can be told,
-   and ``REGISTRATION_REPLY_SECONDS`` to wait for the hub's registration reply;
+   ``REGISTRATION_REPLY_SECONDS`` to wait for the hub's registration reply, and its group
+   (IPYTHON_ENGINE_GROUP) set as ``engine_group`` in its namespace (``IPEngine.startup_command``);
 3. if ipengine exits, start it again (after about 1, 2, 4, 8 s, each stretched by a random
    0.5-1.5; at once after a controller restart);
 4. if the controller's heartbeat clock goes back (a new controller), or the controller announces
@@ -105,11 +106,20 @@ RUNNING = "running"  # an ipengine process is up
 RESTARTING = "restarting"  # between two ipengine processes (backoff or a requested restart)
 
 
-def engine_command(engine_file: Path, engine_uuid: str | None = None) -> list[str]:
+#: The name an engine's group (IPYTHON_ENGINE_GROUP) has in its namespace.
+GROUP_NAME = "engine_group"
+
+
+def engine_command(engine_file: Path, engine_uuid: str | None = None, group: str | None = None) -> list[str]:
+    """ipengine's command line; ``group`` (a DNS label, settings validated it) is set as
+    ``engine_group`` in the engine's namespace before it registers (``IPEngine.startup_command``),
+    so a notebook finds each engine's group with ``rc[:].pull("engine_group", block=True)``."""
     command = [sys.executable, "-m", "ipyparallel.engine", f"--IPEngine.url_file={engine_file}",
                f"--IPEngine.timeout={REGISTRATION_REPLY_SECONDS}"]
     if engine_uuid is not None:
         command.append(f"--Session.session={engine_uuid}")
+    if group is not None:
+        command.append(f"--IPEngine.startup_command={GROUP_NAME} = {group!r}")
     return command
 
 
@@ -166,8 +176,10 @@ class EngineSupervisor:
         cwd: Path,
         environ: Mapping[str, str],
         socket_options: Mapping[int, bytes] | None = None,
+        group: str | None = None,
     ):
         self.engine_file = engine_file
+        self.group = group
         self.controller_host = controller_host
         self.registration_port = registration_port
         self.ping_url = ping_url
@@ -316,7 +328,7 @@ class EngineSupervisor:
 
     def _run_child(self) -> int:
         engine_uuid = str(uuid.uuid4())
-        command = engine_command(self.engine_file, engine_uuid)
+        command = engine_command(self.engine_file, engine_uuid, self.group)
         log(f"starting ipengine: {command_line(command)}")
         self._kill_deadline = None
         self._restart_requested = False  # whatever restarted before now, this one registers anew

@@ -63,6 +63,11 @@ is shorter, so a small timeout is honoured closely), ``cull_connected`` = false 
 open in a browser keeps its kernel however idle), ``cull_busy`` = false (a long computation is
 not idle).
 
+nbgitpuller's server extension serves ``/git-pull?repo=URL[&branch=B][&urlpath=...]`` (the links
+nbgitpuller's link generator makes): it clones the repository into the workspace, or merges its
+new commits into that clone with the same rules as repository_update. Like every page it needs the
+login; its event stream ``/git-pull/api`` answers 403 without it.
+
 Without a password the viewer refuses to start, unless IPYTHON_ALLOW_NO_PASSWORD=true: then the
 server runs with no authentication at all, an explicit choice for a viewer behind another login.
 """
@@ -122,6 +127,9 @@ def viewer_config(settings: Settings, hashed_password: str) -> dict:
         # flags only (see cookie_policy)
         "trust_xheaders": False,
         "identity_provider_class": IDENTITY_PROVIDER,
+        # nbgitpuller's /git-pull?repo=... link (behind the login, as every page); named here,
+        # not left to the config file its wheel drops into the venv's etc/jupyter
+        "jpserver_extensions": {"nbgitpuller": True},
     }
     if os.geteuid() == 0:
         # only when run as root on a workstation; the image runs as uid 1000 or arbitrary

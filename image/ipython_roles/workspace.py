@@ -5,8 +5,9 @@ At every start of a viewer or an engine that has a repository:
 * workspace empty (``lost+found`` of a fresh volume does not count): shallow-clone the
   repository (``--depth 1``, ``--branch <ref>`` when ``#ref`` is given) into it -> CLONED;
 * workspace already holds that clone (its ``.git/config`` names the same origin URL), e.g. a
-  persistent volume after a restart: leave every file as it is, so the user's edits survive
-  -> ALREADY_CLONED;
+  persistent volume after a restart: leave every file as it is -> ALREADY_CLONED; with
+  IPYTHON_REPOSITORY_UPDATE=pull the caller then merges the new upstream commits with
+  nbgitpuller's rules, which keep the user's edits (repository_update: PULLED, PULL_FAILED);
 * workspace holds anything else: leave it alone, say so in the log -> LEFT_ALONE;
 * the clone fails (network, unknown ref, no access): the workspace is left exactly as empty as
   it was -> FAILED, with ONE line saying why (:func:`failure_reason`): no such repository, not a
@@ -32,7 +33,7 @@ A clone made by an earlier version with them in its origin URL loses them at the
 Whatever is logged is masked besides (RepositorySource.describe / redact).
 
 Requirements are the caller's business (entrypoint.cli): requirements.txt is installed for
-CLONED and ALREADY_CLONED, because the packages live under HOME, which may be fresh at every
+every outcome that holds the clone, because the packages live under HOME, which may be fresh at every
 start while the workspace volume persists.
 """
 
@@ -64,6 +65,8 @@ class Outcome(enum.Enum):
     ALREADY_CLONED = "already cloned"
     LEFT_ALONE = "left alone"
     FAILED = "failed"
+    PULLED = "pulled"  # new upstream commits merged (repository_update)
+    PULL_FAILED = "pull failed"  # the clone is there as it was (repository_update)
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ class PopulateResult:
 
     @property
     def holds_clone(self) -> bool:
-        return self.outcome in (Outcome.CLONED, Outcome.ALREADY_CLONED)
+        return self.outcome in (Outcome.CLONED, Outcome.ALREADY_CLONED, Outcome.PULLED, Outcome.PULL_FAILED)
 
 
 #: The environment variables the credential helper of :func:`clone_command` reads; they are set
@@ -232,8 +235,9 @@ def _git_line(stderr: str) -> str:
     return lines[-1] if lines else ""
 
 
-def failure_reason(source: RepositorySource, stderr: str) -> str:
-    """One line saying why ``git clone`` failed, from git's stderr (LC_ALL=C), credentials masked."""
+def failure_reason(source: RepositorySource, stderr: str, command: str = "git clone") -> str:
+    """One line saying why ``command`` (``git clone``, or repository_update's ``git fetch``)
+    failed, from git's stderr (LC_ALL=C), credentials masked."""
     text = stderr.lower()
     host = source.host or "the host"
     if stderr == TIMED_OUT:
@@ -264,7 +268,7 @@ def failure_reason(source: RepositorySource, stderr: str) -> str:
         reason = f"no such repository on {host}"
     else:
         line = _git_line(stderr)
-        reason = f"git clone failed: {line}" if line else "git clone failed"
+        reason = f"{command} failed: {line}" if line else f"{command} failed"
     return source.redact(reason)
 
 
@@ -288,7 +292,7 @@ def populate(source: RepositorySource, workspace: Path) -> PopulateResult:
             scrubbed = _remove_origin_credentials(workspace, source)
             return PopulateResult(
                 Outcome.ALREADY_CLONED,
-                f"{workspace} already holds the clone of {source.describe()}; keeping its files as they are"
+                f"{workspace} already holds the clone of {source.describe()}"
                 + (" (removed the credentials from its origin URL in .git/config)" if scrubbed else ""),
             )
         return PopulateResult(

@@ -211,6 +211,26 @@ CASES = [
         "error: IPYTHON_REPOSITORY_REQUIRED=1: true or false",
     ),
     (
+        "repository update not one of the choices",
+        {**VIEWER, "IPYTHON_REPOSITORY_UPDATE": "always"},
+        "error: IPYTHON_REPOSITORY_UPDATE=always: one of pull, never",
+    ),
+    (
+        "engine group with capitals",
+        {"IPYTHON_CONTAINER_TYPE": "engine", **CLUSTER, "IPYTHON_ENGINE_GROUP": "GPU"},
+        "error: IPYTHON_ENGINE_GROUP=GPU: a DNS label [a-z0-9]([-a-z0-9]*[a-z0-9])? of at most 63 characters",
+    ),
+    (
+        "engine group with an underscore",
+        {"IPYTHON_CONTAINER_TYPE": "engine", **CLUSTER, "IPYTHON_ENGINE_GROUP": "big_mem"},
+        "error: IPYTHON_ENGINE_GROUP=big_mem: a DNS label [a-z0-9]([-a-z0-9]*[a-z0-9])? of at most 63 characters",
+    ),
+    (
+        "engine group too long",
+        {"IPYTHON_CONTAINER_TYPE": "engine", **CLUSTER, "IPYTHON_ENGINE_GROUP": "g" * 64},
+        f"error: IPYTHON_ENGINE_GROUP={'g' * 64}: a DNS label [a-z0-9]([-a-z0-9]*[a-z0-9])? of at most 63 characters",
+    ),
+    (
         "typo in a variable name",
         {**CONTROLLER, "IPYTHON_CLUSTER_ENCRYPTON": "none"},
         "error: IPYTHON_CLUSTER_ENCRYPTON=none: not a variable of the image; did you mean IPYTHON_CLUSTER_ENCRYPTION?",
@@ -233,7 +253,8 @@ CASES = [
     (
         "stack parameter given to the image",
         {**VIEWER, "IPYTHON_ENGINES": "2"},
-        "error: IPYTHON_ENGINES=2: not a variable of the image; see the image's README for its variables",
+        # the closest of the image's names is the engine's group (the same rule as the stacks')
+        "error: IPYTHON_ENGINES=2: not a variable of the image; did you mean IPYTHON_ENGINE_GROUP?",
     ),
     (
         "workspace seed relative",
