@@ -20,7 +20,7 @@ import re
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ipython_k8s import validation
@@ -29,14 +29,17 @@ from ipython_k8s.defaults import (
     DEFAULT_CULL_IDLE_SECONDS,
     DEFAULT_ENGINES,
     DEFAULT_IMAGE,
+    DEFAULT_INGRESS_BODY_SIZE,
     DEFAULT_MAX_MESSAGE_MIB,
     DEFAULT_NAMESPACE,
+    DEFAULT_REPOSITORY_UPDATE,
     DEFAULT_WORKSPACE_SIZE,
     MAX_ENGINES,
     MAX_MESSAGE_MIB,
     MIN_USER_PASSWORD_LENGTH,
 )
-from ipython_k8s.props import EngineClusterProps, NotebookViewerProps
+from ipython_k8s.placement import DEFAULT_GPU_RESOURCE, MAX_GPUS, NO_PLACEMENT, Placement, Toleration
+from ipython_k8s.props import EngineClusterProps, EngineGroup, NotebookViewerProps
 from ipython_k8s.validation import InvalidValue
 
 #: The Terraform variable that carries a chosen password (its value: ``TF_VAR_user_password``).
@@ -85,9 +88,77 @@ def _boolean(name: str, raw: str) -> bool:
     raise InvalidValue(name, raw, BOOLEAN_ALLOWED)
 
 
+def _checked(name: str, raw: str, make: Callable[[], Any], part: str | None = None) -> Any:
+    """``make()``, a props object's own check turned into the variable's one line."""
+    try:
+        return make()
+    except InvalidValue as error:
+        where = f"in {part!r}, {error.prop.rsplit('.', 1)[-1]}: " if part is not None else ""
+        raise InvalidValue(name, raw, where + error.allowed) from None
+
+
+def _items(name: str, raw: str, allowed: str) -> list[str]:
+    """The comma-separated items of a list value; an empty item is refused."""
+    items = raw.split(",")
+    if not all(item.strip() for item in items):
+        raise InvalidValue(name, raw, allowed)
+    return [item.strip() for item in items]
+
+
+NODE_SELECTOR_ALLOWED = "comma-separated node labels key=value, e.g. pool=gpu,topology.kubernetes.io/zone=a"
+
+
+def _node_selector(name: str, raw: str) -> dict[str, str]:
+    selector: dict[str, str] = {}
+    for item in _items(name, raw, NODE_SELECTOR_ALLOWED):
+        key, equals, value = item.partition("=")
+        if not equals or key in selector:
+            raise InvalidValue(name, raw, NODE_SELECTOR_ALLOWED + " (each key once)")
+        selector[key] = value
+    return selector
+
+
+TOLERATIONS_ALLOWED = ("comma-separated taints to tolerate, key[=value][:effect] with effect NoSchedule, "
+                       "PreferNoSchedule or NoExecute, e.g. dedicated=science:NoSchedule")
+
+
+def _tolerations(name: str, raw: str) -> tuple[Toleration, ...]:
+    tolerations = []
+    for item in _items(name, raw, TOLERATIONS_ALLOWED):
+        taint, colon, effect = item.partition(":")
+        key, equals, value = taint.partition("=")
+        if not key or (colon and not effect):
+            raise InvalidValue(name, raw, TOLERATIONS_ALLOWED)
+        tolerations.append(_checked(name, raw, lambda: Toleration(
+            key=key, value=value if equals else None, effect=effect or None), part=item))
+    return tuple(tolerations)
+
+
+ENGINE_GROUPS_ALLOWED = ("comma-separated engine groups <name>:<engines>[:<GPUs per engine>], e.g. "
+                         "gpu:2:1,cpu:8")
+
+
+def _engine_groups(name: str, raw: str) -> tuple[EngineGroup, ...]:
+    groups = []
+    for item in _items(name, raw, ENGINE_GROUPS_ALLOWED):
+        fields = item.split(":")
+        if len(fields) not in (2, 3) or not all(re.fullmatch(r"-?[0-9]+", f) for f in fields[1:]):
+            raise InvalidValue(name, raw, ENGINE_GROUPS_ALLOWED)
+        gpus = int(fields[2]) if len(fields) == 3 else 0
+        placement = _checked(name, raw, lambda: Placement(gpus=gpus) if gpus else NO_PLACEMENT, part=item)
+        groups.append(_checked(name, raw, lambda: EngineGroup(
+            name=fields[0], engines=int(fields[1]), placement=placement), part=item))
+    return tuple(groups)
+
+
 TEXT = Parse("text", lambda name, raw: raw)
 INTEGER = Parse("an integer", _integer, bad=("two", "1.5", ""))
 BOOLEAN = Parse("a boolean", _boolean, bad=("yes", "1", "maybe", ""))
+NODE_SELECTOR = Parse("node labels", _node_selector, bad=("gpu", "pool=gpu,,zone=a", ""))
+TOLERATIONS = Parse("taints", _tolerations, bad=("gpu:Sometimes", "=x", ""))
+ENGINE_GROUPS = Parse("engine groups", _engine_groups, bad=("gpu", "gpu:two", "gpu:2,,cpu:8", ""))
+#: One Secret name, for every role's image_pull_secrets.
+SECRET_NAMES = Parse("a Secret name", lambda name, raw: (raw,), bad=("",))
 
 
 @dataclass(frozen=True)
@@ -95,16 +166,18 @@ class Parameter:
     """One environment variable: its documentation row and the prop(s) it sets.
 
     ``cluster``/``viewer``: the field of EngineClusterProps / NotebookViewerProps it sets (None:
-    not that stack's, or read by the stacks themselves, see ``_read``); ``parse`` turns the string
-    into the prop's type; ``unset``: the string used when the variable is unset (None: the prop's
+    not that stack's, or read by the stacks themselves, see ``_read``), or several; a field of a
+    props-typed field is written ``prop.field`` (``engine_placement.gpus``: the Placement of the
+    engine_placement prop is built from its variables); ``parse`` turns the string into the
+    prop's type; ``unset``: the string used when the variable is unset (None: the prop's
     default); ``bad``: values the prop refuses (with ``parse.bad``: the bad-input test rows).
     """
 
     name: str
     default: str
     meaning: str
-    cluster: str | None = None
-    viewer: str | None = None
+    cluster: str | tuple[str, ...] | None = None
+    viewer: str | tuple[str, ...] | None = None
     parse: Parse = TEXT
     stacks_override: str | None = None
     unset: str | None = None
@@ -119,9 +192,10 @@ class Parameter:
         return CLUSTER if self.cluster else VIEWER
 
     @property
-    def props(self) -> dict[str, str]:
-        """stack -> prop name."""
-        return {stack: prop for stack, prop in ((CLUSTER, self.cluster), (VIEWER, self.viewer)) if prop}
+    def props(self) -> dict[str, tuple[str, ...]]:
+        """stack -> the props (or ``prop.field``s) it sets."""
+        return {stack: (props,) if isinstance(props, str) else props
+                for stack, props in ((CLUSTER, self.cluster), (VIEWER, self.viewer)) if props}
 
     @property
     def bad_values(self) -> tuple[str, ...]:
@@ -157,6 +231,12 @@ PARAMETERS: tuple[Parameter, ...] = (
               "cannot be cloned or its requirements.txt installed (`false`: they start with an empty "
               "workspace); `true` needs IPYTHON_NOTEBOOK_REPOSITORY",
               cluster="repository_required", viewer="repository_required", parse=BOOLEAN),
+    Parameter("IPYTHON_REPOSITORY_UPDATE", f"`{DEFAULT_REPOSITORY_UPDATE}` (the image's default: the variable is not set)",
+              "what a start does when the workspace already holds a clone of IPYTHON_NOTEBOOK_REPOSITORY: "
+              "`pull` merges new upstream commits, the user's edits winning and deleted files coming back "
+              "(nbgitpuller's rules); `never` leaves the clone as it is; `never` needs "
+              "IPYTHON_NOTEBOOK_REPOSITORY",
+              cluster="repository_update", viewer="repository_update", bad=("always", "PULL", "")),
     Parameter("IPYTHON_CLUSTER_ENCRYPTION", f"`{DEFAULT_CLUSTER_ENCRYPTION}`",
               "`curve`: the controller's sockets are encrypted with CurveZMQ (key pair derived from the "
               "cluster key); `none`: plain TCP, messages only signed. Both stacks must be given the "
@@ -176,12 +256,37 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("IPYTHON_ENGINES", str(DEFAULT_ENGINES),
               f"number of engines, 0 to {MAX_ENGINES}",
               cluster="engines", parse=INTEGER, bad=("-1", "5000")),
+    Parameter("IPYTHON_ENGINE_GROUPS", "none: only the default group (IPYTHON_ENGINES)",
+              "more engine groups, `<name>:<engines>[:<GPUs per engine>]` comma-separated (`gpu:2:1,cpu:8`): "
+              "each a Deployment `ipcluster-<cluster>-engine-<name>` whose engines register with the same "
+              "controller and report their group (`engine_group`; see docs/recipes/engine-groups.md). A name "
+              "is a DNS label other than `default`, cluster label and name together at most 45 characters. "
+              "The groups get IPYTHON_IMAGE_PULL_SECRET; the other IPYTHON_ENGINE_* parameters are the "
+              "default group's",
+              cluster="engine_groups", parse=ENGINE_GROUPS, bad=("default:2", "gpu:1,gpu:2", "GPU:2")),
+    Parameter("IPYTHON_ENGINE_GPUS", "0",
+              f"GPUs per engine of the default group, 0 to {MAX_GPUS}: a `{DEFAULT_GPU_RESOURCE}` limit (and a "
+              f"toleration of the `{DEFAULT_GPU_RESOURCE}:NoSchedule` taint of GPU nodes)",
+              cluster="engine_placement.gpus", parse=INTEGER, bad=("-1", "17")),
+    Parameter("IPYTHON_ENGINE_NODE_SELECTOR", "none: any node",
+              "node labels the default group's engines require, `key=value` comma-separated "
+              "(`cloud.google.com/gke-accelerator=nvidia-l4,pool=science`)",
+              cluster="engine_placement.node_selector", parse=NODE_SELECTOR, bad=("Pool Name=gpu", "pool=GPU nodes")),
+    Parameter("IPYTHON_ENGINE_TOLERATIONS", "none",
+              "taints the default group's engines tolerate, `key[=value][:effect]` comma-separated "
+              "(`dedicated=science:NoSchedule`; without value any value, without effect every effect)",
+              cluster="engine_placement.tolerations", parse=TOLERATIONS, bad=("dedicated=x:Never",)),
     Parameter("IPYTHON_MAX_MESSAGE_MIB", f"{DEFAULT_MAX_MESSAGE_MIB} (the image's default: the variable is not set)",
               f"the controller refuses messages larger than this many MiB, 1 to {MAX_MESSAGE_MIB}; raise it "
               "(with the controller's memory limit) when tasks send a larger argument or result",
               cluster="max_message_mib", parse=INTEGER, bad=("0", "4097")),
     Parameter("IPYTHON_IMAGE", f"`{DEFAULT_IMAGE}`", "the container image of all roles",
               cluster="image", viewer="image", bad=("",)),
+    Parameter("IPYTHON_IMAGE_PULL_SECRET", "none: the image is pulled without credentials",
+              "Secret (type `kubernetes.io/dockerconfigjson`, in the namespace) with the registry "
+              "credentials for IPYTHON_IMAGE, for every role and engine group",
+              cluster=("controller_placement.image_pull_secrets", "engine_placement.image_pull_secrets"),
+              viewer="placement.image_pull_secrets", parse=SECRET_NAMES, bad=("Registry_Login",)),
     Parameter("IPYTHON_DOMAIN", f"`{DEFAULT_DOMAIN}`",
               "DNS domain of the viewer's Ingress host `nbviewer-<user>-<cluster>.<domain>` "
               "(`*.localhost` reaches a local kind cluster from a browser)",
@@ -194,6 +299,11 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("IPYTHON_INGRESS_CLASS", "the cluster's default IngressClass",
               "IngressClass of the viewer's Ingress",
               viewer="ingress_class", bad=("My_Class",)),
+    Parameter("IPYTHON_INGRESS_BODY_SIZE", f"`{DEFAULT_INGRESS_BODY_SIZE}`",
+              "largest request body the viewer's Ingress lets through (uploads, notebooks saved whole): "
+              "the ingress-nginx annotation `nginx.ingress.kubernetes.io/proxy-body-size`, nginx's syntax "
+              "(a number with k, m or g; `0` no limit); other controllers: docs/recipes/uploads.md",
+              viewer="ingress_body_size", bad=("64MB", "1.5g", "")),
     Parameter("IPYTHON_TLS_SECRET", "`nbviewer-<user>-<cluster>-tls`",
               "Secret with the TLS certificate of the viewer's host",
               viewer="tls_secret_name", bad=("My_Secret",)),
@@ -206,6 +316,15 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("IPYTHON_STORAGE_CLASS", "the cluster's default StorageClass",
               "StorageClass of the workspace volume",
               viewer="storage_class", bad=("Fast SSD",)),
+    Parameter("IPYTHON_SHARED_STORAGE", "none: no shared volume",
+              "size (a Kubernetes quantity) of the cluster's shared ReadWriteMany volume, the "
+              "PersistentVolumeClaim `ipcluster-<cluster>-shared`, mounted at /home/ipython/shared in "
+              "every engine and in the viewer (give it to both stacks; docs/recipes/shared-data.md)",
+              cluster="shared_storage_size", stacks_override=BOTH, bad=("10GB", "")),
+    Parameter("IPYTHON_SHARED_STORAGE_CLASS", "the cluster's default StorageClass",
+              "StorageClass of the shared volume; it must offer ReadWriteMany (NFS, CephFS, EFS, Filestore, "
+              "Azure Files); needs IPYTHON_SHARED_STORAGE",
+              cluster="shared_storage_class", bad=("Fast NFS",)),
     Parameter("IPYTHON_CULL_IDLE_SECONDS", str(DEFAULT_CULL_IDLE_SECONDS),
               "idle kernels are shut down after this many seconds; 0 never",
               viewer="cull_idle_seconds", parse=INTEGER, bad=("-1",)),
@@ -303,7 +422,7 @@ def _variable_of(stack: str, prop: str) -> str | None:
     if stack == VIEWER and prop == "cluster":
         prop = "cluster_label"
     for parameter in PARAMETERS:
-        if parameter.props.get(stack) == prop:
+        if prop in parameter.props.get(stack, ()):
             return parameter.name
     return None
 
@@ -312,9 +431,9 @@ def _in_variables(stack: str, allowed: str) -> str:
     """The props' message in the environment's words (``notebook_repository`` ->
     ``IPYTHON_NOTEBOOK_REPOSITORY``); only names with ``_``, which cannot be plain words."""
     for parameter in PARAMETERS:
-        prop = parameter.props.get(stack)
-        if prop and "_" in prop:
-            allowed = re.sub(rf"\b{prop}\b", parameter.name, allowed)
+        for prop in parameter.props.get(stack, ()):
+            if "_" in prop and "." not in prop:
+                allowed = re.sub(rf"\b{prop}\b", parameter.name, allowed)
     return allowed
 
 
@@ -347,16 +466,38 @@ def _parameter_error(environ: Mapping[str, str], name: str, error: InvalidValue,
 
 
 def _props_kwargs(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
-    """stack -> the props' keywords of every variable that is set (parsed, not yet validated)."""
+    """stack -> the props' keywords of every variable that is set (parsed, not yet validated;
+    a prop built from several variables, ``prop.field``, is built and so validated here)."""
     kwargs: dict[str, dict[str, Any]] = {CLUSTER: {}, VIEWER: {}}
+    nested: dict[tuple[str, str], dict[str, Any]] = {}
     for parameter in PARAMETERS:
         raw = environ.get(parameter.name, parameter.unset)
         if raw is None or not parameter.props:
             continue
         value = parameter.parse(parameter.name, raw)
-        for stack, prop in parameter.props.items():
-            kwargs[stack][prop] = value
+        for stack, props in parameter.props.items():
+            for prop in props:
+                head, dot, field = prop.partition(".")
+                if dot:
+                    nested.setdefault((stack, head), {})[field] = value
+                else:
+                    kwargs[stack][prop] = value
+    for (stack, head), fields in nested.items():
+        kwargs[stack][head] = _nested(environ, stack, head, fields)
     return kwargs
+
+
+def _nested(environ: Mapping[str, str], stack: str, head: str, fields: dict[str, Any]) -> Any:
+    """The props-typed field ``head`` (a Placement) from its variables' fields; its own check's
+    error names the variable of the field it concerns (``placement.gpus`` -> IPYTHON_ENGINE_GPUS)."""
+    props_class = EngineClusterProps if stack == CLUSTER else NotebookViewerProps
+    field_type = type(props_class.__dataclass_fields__[head].default)
+    try:
+        return field_type(**fields)
+    except InvalidValue as error:
+        field = error.prop.split(".")[1] if "." in error.prop else error.prop
+        name = _variable_of(stack, f"{head}.{field}") or error.prop
+        raise InvalidValue(name, environ.get(name, error.value), error.allowed) from None
 
 
 def _build(stack: str, props_class: type, kwargs: dict[str, Any]) -> Any:
@@ -380,6 +521,13 @@ def _read(environ: Mapping[str, str]) -> Settings:
         # the stacks pass the sensitive variable's token instead.
         for stack in kwargs:
             kwargs[stack]["notebook_repository"] = _without_credentials(repository)
+    groups = kwargs[CLUSTER].get("engine_groups")
+    if groups and "engine_placement" in kwargs[CLUSTER]:
+        # The groups of IPYTHON_ENGINE_GROUPS pull the image like every other role.
+        secrets = kwargs[CLUSTER]["engine_placement"].image_pull_secrets
+        kwargs[CLUSTER]["engine_groups"] = tuple(
+            replace(group, placement=replace(group.placement, image_pull_secrets=secrets)) for group in groups
+        )
     if kwargs[VIEWER].get("cluster_label") is None:
         # Without a label the viewer is given cluster-stack's EngineCluster, whose choice it follows.
         kwargs[VIEWER].pop("cluster_encryption", None)

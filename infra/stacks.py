@@ -85,8 +85,14 @@ class ViewerStack(TerraformStack):
         props = settings.viewer
         linked: EngineCluster | ImportedEngineCluster | None = cluster
         if linked is None and props.cluster_label is not None:
-            # The cluster of cluster-stack known by its label (IPYTHON_CLUSTER_LABEL).
-            linked = EngineCluster.from_label(self, "cluster", cluster_label=props.cluster_label)
+            # The cluster of cluster-stack known by its label (IPYTHON_CLUSTER_LABEL); whether it
+            # has shared storage is IPYTHON_SHARED_STORAGE, given to both stacks.
+            linked = EngineCluster.from_label(
+                self,
+                "cluster",
+                cluster_label=props.cluster_label,
+                shared_storage=settings.cluster.shared_storage_size is not None,
+            )
         props = replace(
             props,
             **_repository_token(self, settings),

@@ -15,6 +15,13 @@ _EXPORTS = {
     "NotebookViewer": "viewer",
     "EngineClusterProps": "props",
     "NotebookViewerProps": "props",
+    "EngineGroup": "props",
+    "Placement": "placement",
+    "NO_PLACEMENT": "placement",
+    "Toleration": "placement",
+    "Affinity": "placement",
+    "NodeRequirement": "placement",
+    "NodePreference": "placement",
     "IEngineCluster": "linking",
     "ImportedEngineCluster": "cluster",
     "ClusterLink": "linking",
@@ -36,22 +43,29 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "Affinity",
     "CONTROLLER_RESOURCES",
     "ClusterLink",
     "DEFAULT_IMAGE",
     "ENGINE_RESOURCES",
     "EngineCluster",
     "EngineClusterProps",
+    "EngineGroup",
     "IEngineCluster",
     "ImportedEngineCluster",
     "InvalidValue",
     "Label",
+    "NO_PLACEMENT",
+    "NodePreference",
+    "NodeRequirement",
     "NotebookViewer",
     "NotebookViewerProps",
     "OutputClash",
+    "Placement",
     "PodSecurity",
     "RESTRICTED",
     "Resources",
+    "Toleration",
     "VIEWER_RESOURCES",
     "add_kubernetes_provider",
     "ensure_random_provider",
@@ -74,7 +88,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .outputs import OutputClash
     from .linking import ClusterLink, IEngineCluster
     from .passwords import password_variable
-    from .props import EngineClusterProps, NotebookViewerProps
+    from .placement import NO_PLACEMENT, Affinity, NodePreference, NodeRequirement, Placement, Toleration
+    from .props import EngineClusterProps, EngineGroup, NotebookViewerProps
     from .provider_import import provider_submodule
     from .repository import repository_variable
     from .providers import add_kubernetes_provider, ensure_random_provider

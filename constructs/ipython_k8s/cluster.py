@@ -3,7 +3,9 @@
 Construct ids (stable: Terraform addresses derive from them): ``cluster_label`` (random_string,
 only when generated), ``key`` (random_password), ``key_secret``, ``controller``,
 ``controller_service``, ``repository_secret`` (only for a repository given as a Terraform
-token), ``engines``, ``controller_network_policy``, ``engine_network_policy``.
+token), ``shared_storage`` (only with shared storage), ``engines`` (the default group),
+``engines_<group>`` (each other engine group), ``controller_network_policy``,
+``engine_network_policy``, ``engine_network_policy_<group>``.
 """
 
 from __future__ import annotations
@@ -18,16 +20,19 @@ from .defaults import (
     CONTROLLER_FIRST_PORT,
     CONTROLLER_PORT_COUNT,
     DEFAULT_MAX_MESSAGE_MIB,
+    DEFAULT_REPOSITORY_UPDATE,
     HEALTHCHECK_COMMAND,
+    SHARED_DIR,
     WORKSPACE_DIR,
 )
 from .generated import generated_label, generated_password
 from .labels import Label
 from .linking import CLUSTER_KEY_SECRET_KEY, ClusterLink
 from .network_policy import ingress_policy
-from .objects import cluster_ip_service, secret
+from .objects import cluster_ip_service, secret, workspace_claim
 from .outputs import add_output, output_prefix_of, reserve_outputs
-from .props import EngineClusterProps, props_doc, props_from
+from .placement import Placement
+from .props import EngineClusterProps, EngineGroup, props_doc, props_from
 from .repository import check_repository_prop, repository_env
 from .resources import Resources
 from .security import PodSecurity
@@ -80,12 +85,16 @@ class EngineCluster(Construct):
         namespace: str | None = None,
         key_secret_name: str | None = None,
         cluster_encryption: str | None = None,
+        shared_storage: bool = False,
+        shared_claim_name: str | None = None,
     ) -> ImportedEngineCluster:
         """A cluster deployed elsewhere (another stack, app or repository), for ``NotebookViewer(
         cluster=...)``: its label (a DNS label), its namespace (None: the viewer's), its key
         Secret (None: ``ipcluster-<cluster>-key``; another name for a cluster not made by
-        ``EngineCluster``) and its encryption (None: the viewer's ``cluster_encryption`` prop,
-        else "curve"). It creates no resources."""
+        ``EngineCluster``), its encryption (None: the viewer's ``cluster_encryption`` prop,
+        else "curve") and whether it has shared storage (``shared_storage=True``: viewers mount
+        the claim ``ipcluster-<cluster>-shared``, or ``shared_claim_name``, at
+        /home/ipython/shared). It creates no resources."""
         return ImportedEngineCluster(
             scope,
             id,
@@ -93,6 +102,8 @@ class EngineCluster(Construct):
             namespace=namespace,
             key_secret_name=key_secret_name,
             cluster_encryption=cluster_encryption,
+            shared_storage=shared_storage,
+            shared_claim_name=shared_claim_name,
         )
 
     @overload
@@ -107,8 +118,10 @@ class EngineCluster(Construct):
         cluster_label: str | None = ...,
         namespace: str = ...,
         engines: int = ...,
+        engine_groups: tuple[EngineGroup, ...] = ...,
         notebook_repository: str | None = ...,
         repository_required: bool = ...,
+        repository_update: str = ...,
         cluster_encryption: str = ...,
         max_message_mib: int = ...,
         image: str = ...,
@@ -116,6 +129,10 @@ class EngineCluster(Construct):
         key_length: int = ...,
         controller_resources: Resources = ...,
         engine_resources: Resources = ...,
+        controller_placement: Placement = ...,
+        engine_placement: Placement = ...,
+        shared_storage_size: str | None = ...,
+        shared_storage_class: str | None = ...,
         security: PodSecurity = ...,
         network_policies: bool = ...,
         wait_for_rollout: bool = ...,
@@ -150,7 +167,13 @@ class EngineCluster(Construct):
         self.controller_service_name = naming.controller_service_name(cluster)
         self.key_secret_name = naming.cluster_key_secret_name(cluster)
         self.cluster_encryption = cluster_encryption
-        self.link = ClusterLink(label=self.label, namespace=namespace, encryption=cluster_encryption)
+        #: The shared ReadWriteMany claim's name (None: no shared storage).
+        self.shared_claim_name = (
+            naming.shared_claim_name(cluster) if props.shared_storage_size is not None else None
+        )
+        self.link = ClusterLink(
+            label=self.label, namespace=namespace, encryption=cluster_encryption, shared_claim=self.shared_claim_name
+        )
 
         key = generated_password(self, "key", length=key_length)
         controller_labels = metadata.object_labels(
@@ -202,6 +225,7 @@ class EngineCluster(Construct):
                 volumes=scratch_volumes(),
                 resources=controller_resources,
                 probes=Probes(port=CONTROLLER_FIRST_PORT),
+                placement=props.controller_placement,
                 **common,
             ),
         )
@@ -225,6 +249,33 @@ class EngineCluster(Construct):
         )
         if repository_required:
             engine_repository_env.append(Env("IPYTHON_REPOSITORY_REQUIRED", "true"))
+        if props.repository_update != DEFAULT_REPOSITORY_UPDATE:
+            engine_repository_env.append(Env("IPYTHON_REPOSITORY_UPDATE", props.repository_update))
+        engine_volumes = [*scratch_volumes(), Volume("workspace", WORKSPACE_DIR)]
+        self.shared_storage = None
+        if props.shared_storage_size is not None and self.shared_claim_name is not None:
+            self.shared_storage = workspace_claim(
+                self,
+                "shared_storage",
+                name=self.shared_claim_name,
+                namespace=namespace,
+                labels=controller_labels,
+                size=props.shared_storage_size,
+                storage_class=props.shared_storage_class,
+                access_mode="ReadWriteMany",
+            )
+            engine_volumes.append(Volume("shared", SHARED_DIR, claim=self.shared_claim_name))
+        engine_env = [
+            Env("IPYTHON_CONTAINER_TYPE", "engine"),
+            *cluster_env,
+            Env("IPYTHON_NOTEBOOK_DIR", WORKSPACE_DIR),
+            *engine_repository_env,
+        ]
+        # An engine serves no port: the image's healthcheck asks its supervisor (see
+        # image/ipython_roles/healthcheck.py) whether ipengine is alive, registered with the
+        # current controller and making progress; waiting for an absent controller is healthy,
+        # so that engines are not restarted in a loop while it is away.
+        engine_probes = Probes(command=HEALTHCHECK_COMMAND)
         self.engines = deployment(
             self,
             "engines",
@@ -234,23 +285,47 @@ class EngineCluster(Construct):
                 selector=engine_selector,
                 replicas=engines,
                 strategy="RollingUpdate",
-                env=[
-                    Env("IPYTHON_CONTAINER_TYPE", "engine"),
-                    *cluster_env,
-                    Env("IPYTHON_NOTEBOOK_DIR", WORKSPACE_DIR),
-                    *engine_repository_env,
-                ],
+                env=engine_env,
                 ports=[],
-                volumes=[*scratch_volumes(), Volume("workspace", WORKSPACE_DIR)],
+                volumes=engine_volumes,
                 resources=engine_resources,
-                # An engine serves no port: the image's healthcheck asks its supervisor (see
-                # image/ipython_roles/healthcheck.py) whether ipengine is alive, registered with
-                # the current controller and making progress; waiting for an absent controller
-                # is healthy, so that engines are not restarted in a loop while it is away.
-                probes=Probes(command=HEALTHCHECK_COMMAND),
+                probes=engine_probes,
+                placement=props.engine_placement,
                 **common,
             ),
         )
+        # Each other group: its own Deployment, with the default group's environment plus its
+        # name. Its pods' instance label is the group's Deployment (and they carry the group
+        # label), so that no two Deployments select the same pods; the default group's selector
+        # stays as it was.
+        group_plans: list[tuple[EngineGroup, str, dict[str, str], dict[str, str]]] = []
+        self.engine_groups: dict[str, Any] = {}
+        for group in props.engine_groups:
+            group_name = naming.engine_group_deployment_name(cluster, group.name)
+            group_labels = {
+                **metadata.object_labels(metadata.ENGINE, group_name, cluster=cluster),
+                metadata.ENGINE_GROUP: group.name,
+            }
+            group_selector = metadata.selector(metadata.ENGINE, group_name)
+            group_plans.append((group, group_name, group_labels, group_selector))
+            self.engine_groups[group.name] = deployment(
+                self,
+                f"engines_{group.name}",
+                PodPlan(
+                    name=group_name,
+                    labels=group_labels,
+                    selector=group_selector,
+                    replicas=group.engines,
+                    strategy="RollingUpdate",
+                    env=[*engine_env, Env("IPYTHON_ENGINE_GROUP", group.name)],
+                    ports=[],
+                    volumes=engine_volumes,
+                    resources=group.resources,
+                    probes=engine_probes,
+                    placement=group.placement,
+                    **common,
+                ),
+            )
         if network_policies:
             cluster_pods = {metadata.CLUSTER: cluster}
             ingress_policy(
@@ -273,6 +348,16 @@ class EngineCluster(Construct):
                 pods=engine_selector,
                 from_pods=cluster_pods,
             )
+            for group, group_name, group_labels, group_selector in group_plans:
+                ingress_policy(
+                    self,
+                    f"engine_network_policy_{group.name}",
+                    name=group_name,
+                    namespace=namespace,
+                    labels=group_labels,
+                    pods=group_selector,
+                    from_pods=cluster_pods,
+                )
         if not outputs:
             return
         add_output(self, prefix, "label", cluster, description="The cluster label.")
@@ -312,6 +397,8 @@ class ImportedEngineCluster(Construct):
         namespace: str | None = None,
         key_secret_name: str | None = None,
         cluster_encryption: str | None = None,
+        shared_storage: bool = False,
+        shared_claim_name: str | None = None,
     ) -> None:
         label = labels.cluster_label("cluster_label", cluster_label)
         if namespace is not None:
@@ -319,12 +406,23 @@ class ImportedEngineCluster(Construct):
         validation.optional_dns_subdomain("key_secret_name", key_secret_name)
         if cluster_encryption is not None:
             validation.one_of("cluster_encryption", cluster_encryption, CLUSTER_ENCRYPTIONS)
+        validation.boolean("shared_storage", shared_storage)
+        validation.optional_dns_subdomain("shared_claim_name", shared_claim_name)
+        if shared_claim_name is not None and not shared_storage:
+            raise validation.InvalidValue(
+                "shared_claim_name", shared_claim_name, "None unless shared_storage is True"
+            )
         super().__init__(scope, id)
         self.label = label
         self.cluster_label = label.value
         self.namespace = namespace
+        #: The shared claim's name (None: the cluster has no shared storage).
+        self.shared_claim_name = (
+            (shared_claim_name or naming.shared_claim_name(label.value)) if shared_storage else None
+        )
         self.link = ClusterLink(
-            label=label, namespace=namespace, key_secret_name=key_secret_name, encryption=cluster_encryption
+            label=label, namespace=namespace, key_secret_name=key_secret_name, encryption=cluster_encryption,
+            shared_claim=self.shared_claim_name,
         )
         self.controller_service_name = self.link.controller_host
         self.key_secret_name = self.link.key_secret

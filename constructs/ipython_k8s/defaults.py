@@ -70,8 +70,27 @@ HEALTHCHECK_COMMAND = (IMAGE_PYTHON, IMAGE_ENTRYPOINT, "healthcheck")
 HOME_DIR = "/home/ipython"
 WORKSPACE_DIR = "/home/ipython/work"
 TMP_DIR = "/tmp"
+#: Where a cluster's shared ReadWriteMany volume is mounted, in its engines and linked viewers.
+SHARED_DIR = "/home/ipython/shared"
 
 #: The largest message part, in MiB, the image's sockets accept (``IPYTHON_MAX_MESSAGE_MIB``):
 #: the image's own default and bound; left at the default, the variable is not set.
 DEFAULT_MAX_MESSAGE_MIB = 64
 MAX_MESSAGE_MIB = 4096
+
+#: What the start does when the workspace already holds a clone of the notebook repository
+#: (``IPYTHON_REPOSITORY_UPDATE`` of the image): ``pull`` merges new upstream commits, the user's
+#: edits winning (nbgitpuller's rules); ``never`` leaves the clone as it is. Left at the default,
+#: the variable is not set.
+REPOSITORY_UPDATES = ("pull", "never")
+DEFAULT_REPOSITORY_UPDATE = "pull"
+
+#: The engine group an engine reports when ``IPYTHON_ENGINE_GROUP`` is not set: the engines of a
+#: cluster's default group (``engines``), whose containers do not set it.
+DEFAULT_ENGINE_GROUP = "default"
+
+#: The Ingress body size limit of a viewer (ingress-nginx's ``proxy-body-size``): Jupyter uploads
+#: files in 1 MiB chunks (about 1.4 MB as base64 in JSON) and saves a notebook in one request of
+#: its whole size, so ingress-nginx's own default of 1m refuses both; 64m holds a notebook with
+#: large outputs. The size syntax is nginx's: a number with k, m or g; 0 disables the check.
+DEFAULT_INGRESS_BODY_SIZE = "64m"

@@ -22,13 +22,15 @@ CLUSTER_KEY_SECRET_KEY = "key"
 
 @dataclass(frozen=True)
 class ClusterLink:
-    """A cluster as seen from a viewer: label, namespace (None: the viewer's), key Secret and
-    encryption (None: unknown, the viewer's own ``cluster_encryption`` prop decides)."""
+    """A cluster as seen from a viewer: label, namespace (None: the viewer's), key Secret,
+    encryption (None: unknown, the viewer's own ``cluster_encryption`` prop decides) and the
+    name of its shared ReadWriteMany claim (None: the cluster has no shared storage)."""
 
     label: Label
     namespace: str | None = None
     key_secret_name: str | None = None
     encryption: str | None = None
+    shared_claim: str | None = None
 
     @property
     def controller_host(self) -> str:

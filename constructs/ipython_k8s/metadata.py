@@ -12,6 +12,9 @@ asks of label prefixes.
     app.kubernetes.io/managed-by  cdktf
     ipython-k8s.github.io/cluster <cluster label>   (viewers linked to a cluster carry it too)
     ipython-k8s.github.io/user    <user label>      (viewers only)
+    ipython-k8s.github.io/engine-group <group>      (engines of a group other than the default
+                                                     one; their instance is the group's
+                                                     Deployment, ipcluster-<cluster>-engine-<group>)
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ INSTANCE = "app.kubernetes.io/instance"
 MANAGED_BY = "app.kubernetes.io/managed-by"
 CLUSTER = f"{LABEL_DOMAIN}/cluster"
 USER = f"{LABEL_DOMAIN}/user"
+ENGINE_GROUP = f"{LABEL_DOMAIN}/engine-group"
 
 APP_NAME = "ipython"
 MANAGER = "cdktf"

@@ -11,6 +11,10 @@
                      ipcluster-<cluster>-engine           Deployment, NetworkPolicy
                      ipcluster-<cluster>-key              Secret (key ``key``)
                      ipcluster-<cluster>-repo             Secret (key ``url``), as the viewer's
+                     ipcluster-<cluster>-shared           PersistentVolumeClaim (ReadWriteMany),
+                                                          only with shared storage
+                     ipcluster-<cluster>-engine-<group>   Deployment, NetworkPolicy of an engine
+                                                          group other than the default one
 
 WHY the budgets: every name must be a valid Kubernetes name of at most 63 characters (Services
 are DNS labels). The label budgets below are computed from the longest suffix, so a label that
@@ -34,9 +38,10 @@ CONTROLLER_SUFFIX = "-controller"
 ENGINE_SUFFIX = "-engine"
 KEY_SUFFIX = "-key"
 REPOSITORY_SUFFIX = "-repo"
+SHARED_SUFFIX = "-shared"
 
 VIEWER_SUFFIXES = ("", WORKSPACE_SUFFIX, PASSWORD_SUFFIX, TLS_SUFFIX, REPOSITORY_SUFFIX)
-CLUSTER_SUFFIXES = ("", CONTROLLER_SUFFIX, ENGINE_SUFFIX, KEY_SUFFIX, REPOSITORY_SUFFIX)
+CLUSTER_SUFFIXES = ("", CONTROLLER_SUFFIX, ENGINE_SUFFIX, KEY_SUFFIX, REPOSITORY_SUFFIX, SHARED_SUFFIX)
 
 #: Longest cluster label: ``ipcluster-<cluster>-controller`` stays within 63 characters.
 MAX_CLUSTER_LABEL_LENGTH = MAX_NAME_LENGTH - len(CLUSTER_PREFIX) - max(map(len, CLUSTER_SUFFIXES))
@@ -47,6 +52,15 @@ MAX_VIEWER_LABELS_LENGTH = (
 #: The longest name is in the message that explains a label budget.
 LONGEST_VIEWER_NAME = f"{VIEWER_PREFIX}<user>-<cluster>{max(VIEWER_SUFFIXES, key=len)}"
 LONGEST_CLUSTER_NAME = f"{CLUSTER_PREFIX}<cluster>{max(CLUSTER_SUFFIXES, key=len)}"
+
+
+#: An engine group's Deployment: ``ipcluster-<cluster>-engine-<group>``.
+LONGEST_ENGINE_GROUP_NAME = f"{CLUSTER_PREFIX}<cluster>{ENGINE_SUFFIX}-<group>"
+
+
+def max_engine_group_length(cluster_label_length: int) -> int:
+    """An engine group name's budget next to a cluster label of the given length."""
+    return MAX_NAME_LENGTH - len(CLUSTER_PREFIX) - cluster_label_length - len(ENGINE_SUFFIX) - len("-")
 
 
 def max_user_label_length(cluster_label_length: int) -> int:
@@ -98,3 +112,13 @@ def cluster_key_secret_name(cluster: str) -> str:
 
 def cluster_repository_secret_name(cluster: str) -> str:
     return controller_service_name(cluster) + REPOSITORY_SUFFIX
+
+
+def shared_claim_name(cluster: str) -> str:
+    """The cluster's shared ReadWriteMany claim; a viewer linked by label alone finds it by this name."""
+    return controller_service_name(cluster) + SHARED_SUFFIX
+
+
+def engine_group_deployment_name(cluster: str, group: str) -> str:
+    """The Deployment (and NetworkPolicy) of an engine group other than the default one."""
+    return f"{engine_deployment_name(cluster)}-{group}"

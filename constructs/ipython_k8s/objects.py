@@ -55,8 +55,10 @@ def workspace_claim(
     labels: dict[str, str],
     size: str,
     storage_class: str | None,
+    access_mode: str = "ReadWriteOnce",
 ):
-    """A ReadWriteOnce claim, its own resource so that it outlives any re-deploy of the Deployment.
+    """A claim (ReadWriteOnce unless ``access_mode`` says otherwise: a cluster's shared volume is
+    ReadWriteMany), its own resource so that it outlives any re-deploy of the Deployments.
 
     ``wait_until_bound`` is off: with ``WaitForFirstConsumer`` storage classes a claim binds only
     once the pod that mounts it is scheduled, which Terraform creates afterwards.
@@ -67,7 +69,7 @@ def workspace_claim(
         id,
         metadata=m.PersistentVolumeClaimV1Metadata(name=name, namespace=namespace, labels=labels),
         spec=m.PersistentVolumeClaimV1Spec(
-            access_modes=["ReadWriteOnce"],
+            access_modes=[access_mode],
             resources=m.PersistentVolumeClaimV1SpecResources(requests={"storage": size}),
             storage_class_name=storage_class,
         ),

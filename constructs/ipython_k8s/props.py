@@ -16,13 +16,19 @@ This module is plain Python (no cdktf until a password is checked for being a to
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, TypeVar
 
-from . import labels, validation
+from . import labels, naming, validation
 from .defaults import (
     CLUSTER_ENCRYPTIONS,
+    DEFAULT_ENGINE_GROUP,
+    DEFAULT_INGRESS_BODY_SIZE,
+    DEFAULT_REPOSITORY_UPDATE,
+    RANDOM_LABEL_LENGTH,
+    REPOSITORY_UPDATES,
     DEFAULT_CLUSTER_ENCRYPTION,
     DEFAULT_CLUSTER_KEY_LENGTH,
     DEFAULT_CULL_IDLE_SECONDS,
@@ -42,6 +48,7 @@ from .defaults import (
 )
 from .labels import Label
 from .linking import ClusterLink, IEngineCluster
+from .placement import NO_PLACEMENT, Placement
 from .passwords import check_user_password
 from .repository import check_repository_prop
 from .resources import CONTROLLER_RESOURCES, ENGINE_RESOURCES, VIEWER_RESOURCES, Resources
@@ -89,6 +96,21 @@ def props_doc(props_class: type) -> str:
     return "\n".join(lines)
 
 
+def _check_repository_update(props: Any) -> None:
+    validation.one_of("repository_update", props.repository_update, REPOSITORY_UPDATES)
+    if props.repository_update != DEFAULT_REPOSITORY_UPDATE and not props.notebook_repository:
+        raise validation.InvalidValue(
+            "repository_update", props.repository_update,
+            f"{DEFAULT_REPOSITORY_UPDATE!r} unless notebook_repository is given (there is nothing to update)",
+        )
+
+
+#: ingress-nginx's size syntax (``client_max_body_size``): a number, optionally k, m or g.
+_BODY_SIZE = re.compile(r"^[0-9]{1,9}[kKmMgG]?$")
+#: The annotation ingress-nginx reads the body size limit from.
+BODY_SIZE_ANNOTATION = "nginx.ingress.kubernetes.io/proxy-body-size"
+
+
 def _check_common(props: Any) -> None:
     """The props every construct with pods shares."""
     validation.dns_label("namespace", props.namespace)
@@ -108,8 +130,48 @@ _PULL_DOC = ("None: Kubernetes' default, IfNotPresent for a version tag (works w
 _SECURITY_DOC = ("non-root uid 1000, group 0, seccomp RuntimeDefault, no privilege escalation, all "
                  "capabilities dropped, read-only root filesystem (see `security`)")
 _ROLLOUT_DOC = "`deploy` waits until the Deployments are available; False: it does not wait"
+_UPDATE_DOC = (
+    "'pull': when the workspace already holds a clone of the repository, the start merges new "
+    "upstream commits, the user's edits winning and deleted files coming back (nbgitpuller's rules); "
+    "'never': the clone is left as it is (IPYTHON_REPOSITORY_UPDATE, set only when not 'pull'). "
+    "'never' needs notebook_repository")
 _OUTPUTS_DOC = ("outputs are made (see output_prefix); False: none (a construct wrapping this one "
                 "makes its own)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineGroup:
+    """A named group of engines besides a cluster's default group (``EngineClusterProps.engines``):
+    its own count, resources and placement, registering with the same controller.
+
+    - ``name``: a DNS label, not "default" (the default group's); the group's Deployment and
+      NetworkPolicy are ``ipcluster-<cluster>-engine-<name>`` (cluster label and name together
+      fit that in 63 characters), its engines get ``IPYTHON_ENGINE_GROUP=<name>`` and the pod
+      label ``ipython-k8s.github.io/engine-group=<name>``.
+    - ``engines``: 1; replicas, 0 to 1000.
+    - ``resources``: ENGINE_RESOURCES; each engine's requests and limits.
+    - ``placement``: NO_PLACEMENT; node selector, tolerations, affinity, GPUs, ... (``Placement``).
+    """
+
+    name: str
+    engines: int = 1
+    resources: Resources = ENGINE_RESOURCES
+    placement: Placement = NO_PLACEMENT
+
+    def __post_init__(self) -> None:
+        validation.dns_label(
+            "engine_group.name", self.name, max_length=naming.max_engine_group_length(1),
+            why=f", so that '{naming.LONGEST_ENGINE_GROUP_NAME}' stays within {naming.MAX_NAME_LENGTH} characters",
+        )
+        if self.name == DEFAULT_ENGINE_GROUP:
+            raise validation.InvalidValue(
+                "engine_group.name", self.name,
+                f"a name other than {DEFAULT_ENGINE_GROUP!r} (the default group: engines, engine_resources, "
+                "engine_placement)",
+            )
+        validation.integer("engine_group.engines", self.engines, minimum=0, maximum=MAX_ENGINES)
+        validation.instance("engine_group.resources", self.resources, Resources, "a Resources")
+        validation.instance("engine_group.placement", self.placement, Placement, "a Placement")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,7 +185,13 @@ class EngineClusterProps:
     namespace: str = field(default=DEFAULT_NAMESPACE, metadata=_doc(
         "an existing namespace, not created here (it is shared with the viewers using the cluster)"))
     engines: int = field(default=DEFAULT_ENGINES, metadata=_doc(
-        f"engine replicas, 0 to {MAX_ENGINES}; change it and deploy again to scale"))
+        f"engine replicas of the default group (Deployment `ipcluster-<cluster>-engine`), 0 to "
+        f"{MAX_ENGINES}; change it and deploy again to scale"))
+    engine_groups: tuple[EngineGroup, ...] = field(default=(), metadata=_doc(
+        "(): only the default group; EngineGroup(name=..., engines=..., resources=..., placement=...) "
+        "each add a Deployment `ipcluster-<cluster>-engine-<name>` whose engines register with the same "
+        "controller and report their group (IPYTHON_ENGINE_GROUP=<name>; the default group's report "
+        "'default')"))
     notebook_repository: str | None = field(default=None, metadata=_doc(
         "None: an empty workspace; a git URL (`URL#ref`) cloned into each engine's workspace and its "
         "requirements.txt installed. A URL with credentials must be a Terraform token "
@@ -131,6 +199,8 @@ class EngineClusterProps:
     repository_required: bool = field(default=False, metadata=_doc(
         "False: an engine starts with an empty workspace when the repository cannot be cloned; "
         "True: it refuses to start (IPYTHON_REPOSITORY_REQUIRED). True needs notebook_repository"))
+    repository_update: str = field(default=DEFAULT_REPOSITORY_UPDATE, metadata=_doc(
+        _UPDATE_DOC.replace("the workspace", "an engine's workspace")))
     cluster_encryption: str = field(default=DEFAULT_CLUSTER_ENCRYPTION, metadata=_doc(
         "'curve': the controller's sockets are encrypted with CurveZMQ; 'none': plain TCP, messages "
         "only signed (IPYTHON_CLUSTER_ENCRYPTION); viewers given this cluster follow it"))
@@ -145,7 +215,21 @@ class EngineClusterProps:
     controller_resources: Resources = field(default=CONTROLLER_RESOURCES, metadata=_doc(
         "the controller's requests and limits (CONTROLLER_RESOURCES)"))
     engine_resources: Resources = field(default=ENGINE_RESOURCES, metadata=_doc(
-        "each engine's requests and limits (ENGINE_RESOURCES)"))
+        "each engine's requests and limits in the default group (ENGINE_RESOURCES)"))
+    controller_placement: Placement = field(default=NO_PLACEMENT, metadata=_doc(
+        "NO_PLACEMENT: any node; node selector, tolerations, affinity, extra limits, image pull "
+        "secrets, priority class of the controller (Placement)"))
+    engine_placement: Placement = field(default=NO_PLACEMENT, metadata=_doc(
+        "NO_PLACEMENT: any node; the same for the default group's engines, GPUs included "
+        "(Placement(gpus=1))"))
+    shared_storage_size: str | None = field(default=None, metadata=_doc(
+        "None: no shared volume; a size (a Kubernetes quantity): a ReadWriteMany "
+        "PersistentVolumeClaim `ipcluster-<cluster>-shared` mounted at /home/ipython/shared in every "
+        "engine and every viewer linked to the cluster. Its storage class must offer ReadWriteMany "
+        "(NFS, CephFS, EFS, Filestore, Azure Files)"))
+    shared_storage_class: str | None = field(default=None, metadata=_doc(
+        "None: the cluster's default StorageClass; the StorageClass of the shared volume (only with "
+        "shared_storage_size)"))
     security: PodSecurity = field(default=RESTRICTED, metadata=_doc(_SECURITY_DOC))
     network_policies: bool = field(default=True, metadata=_doc(
         "the controller is reachable only from pods with the cluster label, engines only from their "
@@ -163,14 +247,48 @@ class EngineClusterProps:
         validation.repository_required(
             "repository_required", self.repository_required, self.notebook_repository
         )
+        _check_repository_update(self)
         validation.one_of("cluster_encryption", self.cluster_encryption, CLUSTER_ENCRYPTIONS)
         validation.integer("max_message_mib", self.max_message_mib, minimum=1, maximum=MAX_MESSAGE_MIB)
         validation.integer("key_length", self.key_length, minimum=MIN_CLUSTER_KEY_LENGTH, maximum=256)
         validation.instance("controller_resources", self.controller_resources, Resources, "a Resources")
         validation.instance("engine_resources", self.engine_resources, Resources, "a Resources")
+        validation.instance("controller_placement", self.controller_placement, Placement, "a Placement")
+        validation.instance("engine_placement", self.engine_placement, Placement, "a Placement")
+        if self.shared_storage_size is not None:
+            validation.quantity("shared_storage_size", self.shared_storage_size)
+        validation.optional_dns_subdomain("shared_storage_class", self.shared_storage_class)
+        if self.shared_storage_class is not None and self.shared_storage_size is None:
+            raise validation.InvalidValue(
+                "shared_storage_class", self.shared_storage_class,
+                "None unless shared_storage_size is given (there is no shared volume)",
+            )
         validation.boolean("network_policies", self.network_policies)
         if self.cluster_label is not None:
             labels.cluster_label("cluster_label", self.cluster_label)
+        self._check_engine_groups()
+
+    def _check_engine_groups(self) -> None:
+        groups = self.engine_groups
+        if isinstance(groups, list):
+            groups = tuple(groups)
+            object.__setattr__(self, "engine_groups", groups)
+        if not isinstance(groups, tuple) or not all(isinstance(g, EngineGroup) for g in groups):
+            raise validation.InvalidValue("engine_groups", groups, "a tuple of EngineGroup")
+        length = RANDOM_LABEL_LENGTH if self.cluster_label is None else len(self.cluster_label)
+        budget = naming.max_engine_group_length(length)
+        seen: set[str] = set()
+        for group in groups:
+            if len(group.name) > budget:
+                raise validation.InvalidValue(
+                    "engine_groups", group.name,
+                    f"group names of at most {budget} characters, so that "
+                    f"'{naming.LONGEST_ENGINE_GROUP_NAME}' stays within {naming.MAX_NAME_LENGTH} characters "
+                    f"next to a {length}-character cluster label",
+                )
+            if group.name in seen:
+                raise validation.InvalidValue("engine_groups", group.name, "distinct group names")
+            seen.add(group.name)
 
     @property
     def given_label(self) -> Label | None:
@@ -222,9 +340,15 @@ class NotebookViewerProps:
     repository_required: bool = field(default=False, metadata=_doc(
         "False: the viewer starts with an empty workspace when the repository cannot be cloned; "
         "True: it refuses to start (IPYTHON_REPOSITORY_REQUIRED). True needs notebook_repository"))
+    repository_update: str = field(default=DEFAULT_REPOSITORY_UPDATE, metadata=_doc(
+        _UPDATE_DOC.replace("the workspace", "the viewer's workspace")))
     cluster_encryption: str | None = field(default=None, metadata=_doc(
         "None: the linked EngineCluster's choice, else 'curve'; 'curve' or 'none' must be the "
         "cluster's (given with an EngineCluster it must match). Only for a linked viewer"))
+    shared_storage: bool = field(default=True, metadata=_doc(
+        "True: the linked cluster's shared volume, when it has one (an EngineCluster with "
+        "shared_storage_size, or EngineCluster.from_label(..., shared_storage=True)), is mounted at "
+        "/home/ipython/shared; False: it is not mounted"))
     port: int = field(default=DEFAULT_VIEWER_PORT, metadata=_doc("the server's port in the pod"))
     cull_idle_seconds: int = field(default=DEFAULT_CULL_IDLE_SECONDS, metadata=_doc(
         f"idle kernels are shut down after this many seconds (0 to {MAX_CULL_IDLE_SECONDS}); 0 never"))
@@ -236,6 +360,11 @@ class NotebookViewerProps:
         "None: the certificate is provided otherwise; a cert-manager ClusterIssuer that issues it"))
     ingress_annotations: dict[str, str] | None = field(default=None, metadata=_doc(
         "None: no extra Ingress annotations"))
+    ingress_body_size: str | None = field(default=DEFAULT_INGRESS_BODY_SIZE, metadata=_doc(
+        f"{DEFAULT_INGRESS_BODY_SIZE!r}: the largest request body the Ingress lets through (uploads "
+        "in 1 MiB chunks, a notebook saved whole), as the annotation "
+        f"`{BODY_SIZE_ANNOTATION}` (nginx's syntax: a number with k, m or g; '0' no limit); "
+        "None: no annotation (other Ingress controllers: docs/recipes/uploads.md)"))
     workspace_size: str = field(default=DEFAULT_WORKSPACE_SIZE, metadata=_doc(
         "size of the workspace PersistentVolumeClaim `<name>-workspace` (kept across deploys)"))
     storage_class: str | None = field(default=None, metadata=_doc(
@@ -244,6 +373,9 @@ class NotebookViewerProps:
     image_pull_policy: str | None = field(default=DEFAULT_IMAGE_PULL_POLICY, metadata=_doc(_PULL_DOC))
     resources: Resources = field(default=VIEWER_RESOURCES, metadata=_doc(
         "the viewer's requests and limits (VIEWER_RESOURCES)"))
+    placement: Placement = field(default=NO_PLACEMENT, metadata=_doc(
+        "NO_PLACEMENT: any node; node selector, tolerations, affinity, extra limits (GPUs), image "
+        "pull secrets, priority class of the viewer (Placement)"))
     security: PodSecurity = field(default=RESTRICTED, metadata=_doc(_SECURITY_DOC))
     network_policy: bool = field(default=True, metadata=_doc(
         "only the viewer's port is reachable; False: no NetworkPolicy"))
@@ -264,6 +396,7 @@ class NotebookViewerProps:
         validation.repository_required(
             "repository_required", self.repository_required, self.notebook_repository
         )
+        _check_repository_update(self)
         if self.cluster_encryption is not None:
             validation.one_of("cluster_encryption", self.cluster_encryption, CLUSTER_ENCRYPTIONS)
         validation.port("port", self.port)
@@ -273,12 +406,27 @@ class NotebookViewerProps:
         validation.optional_dns_subdomain("ingress_class", self.ingress_class)
         validation.optional_dns_subdomain("tls_secret_name", self.tls_secret_name)
         validation.optional_dns_subdomain("cluster_issuer", self.cluster_issuer)
+        validation.boolean("shared_storage", self.shared_storage)
         annotations = validation.string_map(
             "ingress_annotations", {} if self.ingress_annotations is None else self.ingress_annotations
         )
+        if self.ingress_body_size is not None:
+            if not isinstance(self.ingress_body_size, str) or not _BODY_SIZE.match(self.ingress_body_size):
+                raise validation.InvalidValue(
+                    "ingress_body_size", self.ingress_body_size,
+                    "a size in nginx's syntax: a number, optionally followed by k, m or g (64m, 1g); "
+                    "0 for no limit",
+                )
+            if BODY_SIZE_ANNOTATION in annotations:
+                raise validation.InvalidValue(
+                    "ingress_annotations", annotations,
+                    f"no {BODY_SIZE_ANNOTATION!r} while ingress_body_size is given (set that instead)",
+                )
+            annotations[BODY_SIZE_ANNOTATION] = self.ingress_body_size
         validation.quantity("workspace_size", self.workspace_size)
         validation.optional_dns_subdomain("storage_class", self.storage_class)
         validation.instance("resources", self.resources, Resources, "a Resources")
+        validation.instance("placement", self.placement, Placement, "a Placement")
         validation.boolean("network_policy", self.network_policy)
         link = _cluster_link(self.cluster, self.cluster_label, self.cluster_key_secret, self.namespace)
         user, given_cluster = labels.viewer_labels(

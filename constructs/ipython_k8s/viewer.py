@@ -14,13 +14,14 @@ from typing import Any, overload
 from constructs import Construct
 
 from . import metadata, naming
-from .defaults import WORKSPACE_DIR
+from .defaults import DEFAULT_REPOSITORY_UPDATE, SHARED_DIR, WORKSPACE_DIR
 from .generated import generated_label, generated_password
 from .labels import Label
 from .linking import CLUSTER_KEY_SECRET_KEY, ClusterLink, IEngineCluster
 from .network_policy import ingress_policy
 from .objects import cluster_ip_service, secret, tls_ingress, workspace_claim
 from .outputs import add_output, output_prefix_of, reserve_outputs
+from .placement import Placement
 from .props import MAX_DOMAIN_LENGTH  # noqa: F401 (kept importable from here)
 from .props import NotebookViewerProps, props_doc, props_from
 from .repository import repository_env
@@ -66,18 +67,22 @@ class NotebookViewer(Construct):
         password_length: int = ...,
         notebook_repository: str | None = ...,
         repository_required: bool = ...,
+        repository_update: str = ...,
         cluster_encryption: str | None = ...,
+        shared_storage: bool = ...,
         port: int = ...,
         cull_idle_seconds: int = ...,
         ingress_class: str | None = ...,
         tls_secret_name: str | None = ...,
         cluster_issuer: str | None = ...,
         ingress_annotations: dict[str, str] | None = ...,
+        ingress_body_size: str | None = ...,
         workspace_size: str = ...,
         storage_class: str | None = ...,
         image: str = ...,
         image_pull_policy: str | None = ...,
         resources: Resources = ...,
+        placement: Placement = ...,
         security: PodSecurity = ...,
         network_policy: bool = ...,
         wait_for_rollout: bool = ...,
@@ -169,6 +174,8 @@ class NotebookViewer(Construct):
         )
         if repository_required:
             env.append(Env("IPYTHON_REPOSITORY_REQUIRED", "true"))
+        if props.repository_update != DEFAULT_REPOSITORY_UPDATE:
+            env.append(Env("IPYTHON_REPOSITORY_UPDATE", props.repository_update))
         if link is not None:
             env += [
                 Env("IPYTHON_CLUSTER_LABEL", cluster_value),
@@ -176,6 +183,11 @@ class NotebookViewer(Construct):
                 Env("IPYTHON_CLUSTER_KEY", secret=link.key_secret, key=CLUSTER_KEY_SECRET_KEY),
                 Env("IPYTHON_CLUSTER_ENCRYPTION", encryption),
             ]
+        volumes = [*scratch_volumes(), Volume("workspace", WORKSPACE_DIR, claim=claim_name)]
+        #: The linked cluster's shared claim mounted at /home/ipython/shared (None: none).
+        self.shared_claim_name = link.shared_claim if link is not None and props.shared_storage else None
+        if self.shared_claim_name is not None:
+            volumes.append(Volume("shared", SHARED_DIR, claim=self.shared_claim_name))
         self.deployment = deployment(
             self,
             "deployment",
@@ -191,11 +203,12 @@ class NotebookViewer(Construct):
                 image_pull_policy=image_pull_policy,
                 env=env,
                 ports=[("http", port)],
-                volumes=[*scratch_volumes(), Volume("workspace", WORKSPACE_DIR, claim=claim_name)],
+                volumes=volumes,
                 resources=resources,
                 security=security,
                 wait_for_rollout=wait_for_rollout,
                 probes=Probes(port=port, path="/api"),
+                placement=props.placement,
             ),
         )
         self.service = cluster_ip_service(

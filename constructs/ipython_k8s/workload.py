@@ -14,6 +14,7 @@ from constructs import Construct
 from . import validation
 from .defaults import HOME_DIR, TMP_DIR
 from .provider_import import kubernetes
+from .placement import NO_PLACEMENT, Placement, pod_spec_placement
 from .resources import Resources
 from .scanner_skips import annotate, image_skips
 from .security import PodSecurity, container_security_context, pod_security_context
@@ -85,6 +86,7 @@ class PodPlan:
     security: PodSecurity
     wait_for_rollout: bool
     probes: Probes | None = None
+    placement: Placement = NO_PLACEMENT
 
 
 def check_workload_props(
@@ -149,6 +151,22 @@ def _volume(volume: Volume, m):
     )
 
 
+def _structs(prefix: str, value, m):
+    """The provider's struct classes for a plain nested value (jsii converts a dict into a struct
+    only at the top; deeper ones must be the classes): a dict under the key ``some_key`` becomes
+    ``<prefix>SomeKey``, a list holds such structs; a dict without a class (a string map such as
+    ``match_labels``) stays a dict."""
+    if isinstance(value, list):
+        return [_structs(prefix, item, m) for item in value]
+    struct = getattr(m, prefix, None)
+    if not isinstance(value, dict) or struct is None:
+        return value
+    return struct(**{
+        key: _structs(prefix + "".join(part.capitalize() for part in key.split("_")), item, m)
+        for key, item in value.items()
+    })
+
+
 def deployment(scope: Construct, id: str, plan: PodPlan):
     """A ``kubernetes_deployment_v1`` for ``plan``."""
     m = kubernetes("deployment_v1")
@@ -172,7 +190,7 @@ def deployment(scope: Construct, id: str, plan: PodPlan):
             for volume in plan.volumes
         ],
         resources=m.DeploymentV1SpecTemplateSpecContainerResources(
-            requests=plan.resources.requests(), limits=plan.resources.limits()
+            requests=plan.resources.requests(), limits={**plan.resources.limits(), **plan.placement.limits()}
         ),
         security_context=container_security_context(plan.security, m),
         startup_probe=_probe("Startup", probes, m, period=5, failures=60) if probes else None,
@@ -198,6 +216,9 @@ def deployment(scope: Construct, id: str, plan: PodPlan):
                     security_context=pod_security_context(plan.security, m),
                     container=[container],
                     volume=[_volume(volume, m) for volume in plan.volumes],
+                    **{key: _structs("DeploymentV1SpecTemplateSpec" + "".join(
+                        part.capitalize() for part in key.split("_")), value, m)
+                       for key, value in pod_spec_placement(plan.placement, plan.selector).items()},
                 ),
             ),
         ),

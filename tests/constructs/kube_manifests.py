@@ -12,7 +12,7 @@ WHY a table of every attribute and no generic snake_case-to-camelCase fallback: 
 missing here raises :class:`UnknownAttribute`, so a new construct feature fails the validation
 test until its mapping is added here (and is then validated too) instead of being dropped
 unseen. The table holds what the stacks use, and the neighbours a prop can switch on
-(annotations, image_pull_policy).
+(annotations, image_pull_policy, the pod spec's placement fields).
 
 Terraform expressions (``${...}``) are replaced by placeholders of the field's type: in strings
 by a generated label's shape (5 lowercase letters and digits: the names stay valid DNS names of
@@ -237,7 +237,50 @@ CONTAINER: Fields = {
         "sub_path": ("subPath", string),
     })),
 }
+NODE_SELECTOR_TERM: Fields = {
+    "match_expressions": ("matchExpressions", blocks({
+        "key": ("key", string),
+        "operator": ("operator", string),
+        "values": ("values", string_list),
+    })),
+}
+LABEL_SELECTOR_BLOCK: Fields = {"match_labels": ("matchLabels", string_map)}
+AFFINITY: Fields = {
+    "node_affinity": ("nodeAffinity", block({
+        "required_during_scheduling_ignored_during_execution": (
+            "requiredDuringSchedulingIgnoredDuringExecution",
+            block({"node_selector_term": ("nodeSelectorTerms", blocks(NODE_SELECTOR_TERM))}),
+        ),
+        "preferred_during_scheduling_ignored_during_execution": (
+            "preferredDuringSchedulingIgnoredDuringExecution",
+            blocks({"weight": ("weight", integer), "preference": ("preference", block(NODE_SELECTOR_TERM))}),
+        ),
+    })),
+    "pod_anti_affinity": ("podAntiAffinity", block({
+        "preferred_during_scheduling_ignored_during_execution": (
+            "preferredDuringSchedulingIgnoredDuringExecution",
+            blocks({
+                "weight": ("weight", integer),
+                "pod_affinity_term": ("podAffinityTerm", block({
+                    "topology_key": ("topologyKey", string),
+                    "label_selector": ("labelSelector", block(LABEL_SELECTOR_BLOCK)),
+                })),
+            }),
+        ),
+    })),
+}
 POD_SPEC: Fields = {
+    "node_selector": ("nodeSelector", string_map),
+    "toleration": ("tolerations", blocks({
+        "key": ("key", string),
+        "operator": ("operator", string),
+        "value": ("value", string),
+        "effect": ("effect", string),
+        "toleration_seconds": ("tolerationSeconds", integer),
+    })),
+    "affinity": ("affinity", block(AFFINITY)),
+    "image_pull_secrets": ("imagePullSecrets", blocks({"name": ("name", string)})),
+    "priority_class_name": ("priorityClassName", string),
     "automount_service_account_token": ("automountServiceAccountToken", boolean),
     "enable_service_links": ("enableServiceLinks", boolean),
     "security_context": ("securityContext", block({

@@ -80,3 +80,32 @@ def clean_env(**extra: str) -> dict[str, str]:
     env["JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION"] = "1"
     env.update(extra)
     return env
+
+
+def synth_stack(tmp_path: Path, build) -> dict[str, Any]:
+    """One stack ``s`` made by ``build(stack)`` (constructs of the library) and synthesized into
+    ``tmp_path``; its parsed cdk.tf.json."""
+    from cdktf import App, TerraformStack
+    from ipython_k8s import add_kubernetes_provider
+
+    app = App(outdir=str(tmp_path))
+    stack = TerraformStack(app, "s")
+    add_kubernetes_provider(stack, config_path="~/.kube/config")
+    build(stack)
+    app.synth()
+    return json.loads((tmp_path / "stacks" / "s" / "cdk.tf.json").read_text())
+
+
+def pod_spec(deployment: dict[str, Any]) -> dict[str, Any]:
+    return deployment["spec"]["template"]["spec"]
+
+
+def mounts_of(deployment: dict[str, Any]) -> dict[str, str]:
+    """mount path -> volume name of the (one) container."""
+    return {m["mount_path"]: m["name"] for m in pod_spec(deployment)["container"][0]["volume_mount"]}
+
+
+def claims_of(deployment: dict[str, Any]) -> dict[str, str]:
+    """volume name -> claim name of the pod's PersistentVolumeClaim volumes."""
+    return {v["name"]: v["persistent_volume_claim"]["claim_name"] for v in pod_spec(deployment)["volume"]
+            if "persistent_volume_claim" in v}

@@ -27,10 +27,9 @@ import pytest
 from tests.policy.conftest import PARAMETER_SETS
 
 from .kube_manifests import NOT_KUBERNETES, STRING_PLACEHOLDER, UnknownAttribute, manifest, manifests
+from .kube_validate import KUBERNETES_VERSIONS  # the oldest and the newest (see the module docstring)
 from .synth import REPO, read_stacks, synth_in_process
 
-#: The oldest and the newest Kubernetes the objects are validated for (see the module docstring).
-KUBERNETES_VERSIONS = ("1.32", "1.37")
 KINDS = {"Deployment", "Service", "Secret", "PersistentVolumeClaim", "NetworkPolicy", "Ingress"}
 EXAMPLE = REPO / "examples" / "one_cluster_two_viewers" / "main.py"
 SETS = ("defaults", "given", "optional", "pinned", "example")

@@ -1,7 +1,8 @@
 """Fixtures of the policy tests: checkov, and the stacks synthesized with three sets of parameters.
 
 WHY three: the defaults are what most people deploy; the optional parts (a repository, a TLS
-issuer and Secret, a chosen password, several engines, given labels) add or change resources; a
+issuer and Secret, a chosen password, several engines, given labels, shared storage, engine
+groups, GPUs and placement, an image pull secret) add or change resources; a
 digest-pinned image shows that the image skips disappear with their cause.
 """
 
@@ -37,6 +38,15 @@ PARAMETER_SETS: dict[str, dict[str, str]] = {
         "IPYTHON_STORAGE_CLASS": "standard",
         "IPYTHON_WORKSPACE_SIZE": "5Gi",
         "IPYTHON_CULL_IDLE_SECONDS": "600",
+        "IPYTHON_REPOSITORY_UPDATE": "never",
+        "IPYTHON_INGRESS_BODY_SIZE": "256m",
+        "IPYTHON_SHARED_STORAGE": "20Gi",
+        "IPYTHON_SHARED_STORAGE_CLASS": "nfs-client",
+        "IPYTHON_ENGINE_GROUPS": "gpu:2:1,big:1",
+        "IPYTHON_ENGINE_GPUS": "1",
+        "IPYTHON_ENGINE_NODE_SELECTOR": "pool=science,topology.kubernetes.io/zone=a",
+        "IPYTHON_ENGINE_TOLERATIONS": "dedicated=science:NoSchedule,spot",
+        "IPYTHON_IMAGE_PULL_SECRET": "registry-login",
     },
     "pinned": {"IPYTHON_IMAGE": PINNED_IMAGE},
 }
