@@ -52,7 +52,7 @@ BABEL_LOCALES_KEPT = ("root.dat", "en.dat", "en_")
 SMOKE_IMPORTS = (
     "numpy", "scipy.linalg", "scipy.stats", "scipy.optimize", "pandas", "sympy",
     "matplotlib.pyplot", "ipyparallel", "ipykernel.kernelapp", "jupyter_server.serverapp",
-    "notebook.app", "nbclient",
+    "notebook.app", "nbclient", "nbgitpuller.handlers", "ipywidgets", "tqdm.notebook",
 )
 
 

@@ -3,12 +3,15 @@ notebook, run its cells on the engines and read the engine ids off the page.
 
 The chromium is $CHROMIUM (the users' CI sets it to Playwright's chromium), else `chromium` on
 PATH (Debian's, installed by tests/run.sh as root), driven by Playwright; no browser is downloaded.
-The screenshot of the run notebook is the README's picture (docs/notebook.png).
+The screenshot of the run notebook is the README's picture (docs/notebook.png); the one of a
+notebook whose cell waits with ``AsyncResult.wait_interactive()`` is the widgets recipe's
+(docs/recipes/widgets.png).
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import shutil
@@ -29,6 +32,7 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run",
 ]
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "notebook.png"
+WIDGETS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "recipes" / "widgets.png"
 TIMEOUT_MS = 90_000
 
 
@@ -120,3 +124,70 @@ def test_the_notebook_runs_in_the_browser_and_shows_the_engine_ids(page, cluster
     assert ast.literal_eval(match.group(1)) == expected
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+
+WIDGETS_NOTEBOOK = "wait-interactive.ipynb"
+RECIPE = Path(__file__).resolve().parents[2] / "docs" / "recipes" / "widgets.md"
+
+
+def recipe_cell() -> str:
+    """The cell docs/recipes/widgets.md shows (its one python block): run here as written."""
+    [cell] = re.findall(r"```python\n(.*?)```", RECIPE.read_text(), re.S)
+    return cell.rstrip("\n")
+
+
+def _xsrf_headers(page) -> dict[str, str]:
+    token = next(cookie["value"] for cookie in page.context.cookies() if cookie["name"] == "_xsrf")
+    return {"X-XSRFToken": token, "Content-Type": "application/json"}
+
+
+def put_notebook(page, url: str, name: str, cells: list[str]) -> None:
+    """Save a notebook into the workspace through Jupyter's contents API, as the logged-in browser."""
+    content = {
+        "cells": [{"cell_type": "code", "execution_count": None, "id": f"cell-{n}", "metadata": {}, "outputs": [],
+                   "source": source} for n, source in enumerate(cells)],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+    response = page.request.put(f"{url}api/contents/{name}", headers=_xsrf_headers(page),
+                                data=json.dumps({"type": "notebook", "content": content}))
+    assert response.ok, f"PUT {name}: HTTP {response.status}"
+
+
+def _down_to(page, element, margin: int = 24) -> dict[str, float]:
+    """The top of the page down to ``element`` (a picture without the empty page below it)."""
+    box = element.bounding_box()
+    viewport = page.viewport_size
+    return {"x": 0, "y": 0, "width": viewport["width"], "height": min(viewport["height"], box["y"] + box["height"] + margin)}
+
+
+def test_wait_interactive_draws_its_progress_bar_in_the_notebook(page, cluster, tmp_path):
+    """ipywidgets in the image: the kernel's tqdm.notebook bar renders as a widget in the page (without
+    ipywidgets the kernel would print a text bar, and no widget would show)."""
+    engine_ids(cluster.viewer(), cluster.engines)  # the engines have registered
+    log_in(page, cluster.url, cluster.password)
+    cell = recipe_cell()
+    tasks = int(re.search(r"\[[0-9.]+\] \* (\d+)", cell).group(1))
+    put_notebook(page, cluster.url, WIDGETS_NOTEBOOK, [cell])
+    try:
+        page.goto(f"{cluster.url}notebooks/{WIDGETS_NOTEBOOK}")
+        page.locator(".jp-Notebook .jp-CodeCell").first.wait_for()
+        done = page.locator(".jp-OutputArea-output").filter(has_text=f"tasks done: {tasks}").first
+        try:
+            run_all_cells(page, until=done)
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failed.png"), full_page=True)
+            raise AssertionError(f"outputs on the page: {page.locator('.jp-OutputArea-output').all_inner_texts()}; "
+                                 f"screenshot {tmp_path / 'failed.png'}") from None
+        widget = page.locator(".jp-OutputArea-output .widget-hbox").filter(has=page.locator(".widget-hprogress")).first
+        widget.wait_for(state="visible")
+        bar = widget.locator(".widget-hprogress")
+        assert bar.is_visible()
+        # tqdm closes the bar at the end: full, and styled as a success
+        assert bar.locator(".progress-bar-success").count() == 1
+        assert f"{tasks}/{tasks}" in widget.inner_text()
+        assert "tasks/s" in widget.inner_text()
+        WIDGETS_SCREENSHOT.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(WIDGETS_SCREENSHOT), clip=_down_to(page, page.locator(".jp-CodeCell").first))
+    finally:
+        page.request.delete(f"{cluster.url}api/contents/{WIDGETS_NOTEBOOK}", headers=_xsrf_headers(page))

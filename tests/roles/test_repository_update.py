@@ -172,6 +172,25 @@ def test_a_private_upstream_is_pulled_with_the_token_and_an_unreachable_one_logg
         assert TOKEN not in process.log()
 
 
+def test_a_file_the_user_changed_and_upstream_deleted_stays_and_an_untracked_one_in_the_way_is_renamed(tmp_path):
+    upstream = upstream_repository(tmp_path / "upstream")
+    workspace = tmp_path / "volume"
+    source = parse_repository(f"file://{upstream}")
+    populate(source, workspace)
+    (workspace / "mine.md").write_text("# my notes\nkept\n")
+    (workspace / "new.ipynb").write_text("the user's own new.ipynb\n")  # untracked, upstream adds one
+    git(upstream, "rm", "-q", "mine.md")
+    upstream_moves_on(upstream)
+
+    result = pull(source, workspace)
+
+    assert result.outcome is Outcome.PULLED, result.message
+    assert (workspace / "mine.md").read_text() == "# my notes\nkept\n"
+    assert (workspace / "new.ipynb").read_text() == '{"cells": []}\n'
+    renamed = [path for path in workspace.glob("new__*.ipynb")]
+    assert [path.read_text() for path in renamed] == ["the user's own new.ipynb\n"]
+
+
 def test_a_clone_of_a_tag_is_not_pulled(tmp_path):
     upstream = upstream_repository(tmp_path / "upstream")
     workspace = tmp_path / "volume"
