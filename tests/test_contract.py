@@ -61,6 +61,10 @@ def test_the_library_defaults_are_the_contracts():
     assert defaults.MAX_MESSAGE_MIB == c["defaults"]["max_max_message_mib"]
     assert defaults.MIN_USER_PASSWORD_LENGTH == c["defaults"]["min_password_length"]
     assert defaults.DEFAULT_PASSWORD_LENGTH == c["defaults"]["generated_password_length"]
+    assert defaults.SHARED_DIR == c["paths"]["shared"]
+    assert defaults.DEFAULT_REPOSITORY_UPDATE == c["defaults"]["repository_update"]
+    assert list(defaults.REPOSITORY_UPDATES) == c["defaults"]["repository_updates"]
+    assert defaults.DEFAULT_ENGINE_GROUP == c["defaults"]["engine_group"]
     restricted = PodSecurity()
     assert (restricted.run_as_user, restricted.run_as_group) == (c["user"]["uid"], c["user"]["gid"])
 

@@ -21,6 +21,12 @@ jedi (IPython's completer) only reads a package's stubs when completing that pac
 cannot be imported here. The stubs of installed distributions and of the standard library stay;
 a completion on a standard-library module proves jedi still works.
 
+Also dropped: ipywidgets' front end for the classic Notebook (< 7), widgetsnbextension's
+nbextension (~9 MB, in the package and copied to ``share/jupyter/nbextensions``): Notebook 7 and
+JupyterLab load widgets from jupyterlab_widgets' labextension, which stays (checked), and nothing
+in the image serves nbextensions. And JavaScript source maps (``*.js.map``, nbgitpuller's): only
+a browser's developer tools ask for them.
+
 Not touched: the vendored shared libraries in ``*.libs/`` directories (auditwheel rewrote them
 with patchelf, and ``strip`` corrupts such files: numpy's OpenBLAS stops loading), numpy's C
 headers and f2py sources, and byte-code policy (the Dockerfile ships none; see there).
@@ -139,6 +145,28 @@ def remove_unusable_extras(site: Path) -> None:
                 shutil.rmtree(stub)
 
 
+def _jupyter_data(site: Path) -> Path:
+    """The venv's Jupyter data (share/jupyter), from its site-packages (lib/python3.X/site-packages)."""
+    return site.parents[2] / "share" / "jupyter"
+
+
+WIDGETS_LABEXTENSION = Path("labextensions") / "@jupyter-widgets" / "jupyterlab-manager" / "package.json"
+
+
+def remove_classic_notebook_front_ends(site: Path) -> None:
+    for path in (site / "widgetsnbextension" / "static", _jupyter_data(site) / "nbextensions" / "jupyter-js-widgets"):
+        if path.is_dir():
+            shutil.rmtree(path)
+    for root in (site, _jupyter_data(site)):
+        for source_map in root.rglob("*.js.map"):
+            source_map.unlink()
+
+
+def check_widgets_front_end(site: Path) -> None:
+    if not (_jupyter_data(site) / WIDGETS_LABEXTENSION).is_file():
+        raise RuntimeError(f"the widgets' labextension is missing: {_jupyter_data(site) / WIDGETS_LABEXTENSION}")
+
+
 def check_jedi_completes() -> None:
     import jedi
 
@@ -174,6 +202,7 @@ def main(argv: list[str]) -> int:
     remove_compiled_sources(site)
     keep_english_babel_data(site)
     remove_unusable_extras(site)
+    remove_classic_notebook_front_ends(site)
     strip_debug_symbols(site)
     after = importable(site)
     lost = sorted(before - after)
@@ -185,6 +214,7 @@ def main(argv: list[str]) -> int:
             importlib.import_module(name)
     check_jupyter_locales()
     check_jedi_completes()
+    check_widgets_front_end(site)
     print(f"slim_venv: {size_before:.0f} MB -> {_size_mb(site):.0f} MB; "
           f"{len(after)} extension modules import as before")
     return 0
