@@ -31,6 +31,7 @@ import pytest
 
 from infra.node_runtime import use_pinned_node
 from infra.parameters import BOOLEAN, BOOLEAN_ALLOWED, INTEGER, PARAMETERS
+from ipython_k8s.props import EngineGroup
 from tests.constructs.synth import REPO, clean_env
 
 use_pinned_node()
@@ -62,6 +63,8 @@ class Row:
 
 
 def prop(construct: str, **props) -> dict:
+    """Props of a construct (viewer, cluster) or of a props object built on its own (placement,
+    toleration, engine_group: EngineClusterProps and NotebookViewerProps take them ready-made)."""
     return {"construct": construct, **props}
 
 
@@ -214,6 +217,67 @@ ROWS = [
         "IPYTHON_CLUSTER_ENCRYPTON", "none", "not a variable of the image; did you mean IPYTHON_CLUSTER_ENCRYPTION?"),
     Row("misspelt password", IMAGE, {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_USER_PASSWROD": "a-secret-value"},
         "IPYTHON_USER_PASSWROD", "<hidden>", "did you mean IPYTHON_USER_PASSWORD?", secret="a-secret-value"),
+    # issue 12: shared data, placement and GPUs, engine groups, uploads, repository updates
+    Row("shared storage size not a quantity", PROP, prop("cluster", shared_storage_size="10GB"),
+        "shared_storage_size", "'10GB'", "a positive Kubernetes quantity"),
+    Row("shared storage size not a quantity", STACK, {"IPYTHON_SHARED_STORAGE": "10GB"}, "IPYTHON_SHARED_STORAGE",
+        "10GB", "a positive Kubernetes quantity"),
+    Row("shared storage class without shared storage", PROP, prop("cluster", shared_storage_class="nfs"),
+        "shared_storage_class", "'nfs'", "None unless shared_storage_size is given"),
+    Row("shared storage class without shared storage", STACK, {"IPYTHON_SHARED_STORAGE_CLASS": "nfs"},
+        "IPYTHON_SHARED_STORAGE_CLASS", "nfs", "None unless IPYTHON_SHARED_STORAGE is given"),
+    Row("GPU count out of range", PROP, prop("placement", gpus=-1), "placement.gpus", "-1", "an integer from 0 to 16"),
+    Row("GPU count out of range", STACK, {"IPYTHON_ENGINE_GPUS": "17"}, "IPYTHON_ENGINE_GPUS", "17",
+        "an integer from 0 to 16"),
+    Row("GPU count out of range", STACK, {"IPYTHON_ENGINE_GROUPS": "gpu:2:-1"}, "IPYTHON_ENGINE_GROUPS", "gpu:2:-1",
+        "in 'gpu:2:-1', gpus: an integer from 0 to 16"),
+    Row("node selector not node labels", PROP, prop("placement", node_selector={"Pool Name": "gpu"}),
+        "placement.node_selector", "'Pool Name'", "a Kubernetes qualified name"),
+    Row("node selector not node labels", STACK, {"IPYTHON_ENGINE_NODE_SELECTOR": "gpu"}, "IPYTHON_ENGINE_NODE_SELECTOR",
+        "gpu", "comma-separated node labels key=value"),
+    Row("toleration with an unknown effect", PROP, prop("toleration", key="dedicated", effect="Never"),
+        "placement.tolerations.effect", "'Never'", "one of NoSchedule, PreferNoSchedule, NoExecute"),
+    Row("toleration with an unknown effect", STACK, {"IPYTHON_ENGINE_TOLERATIONS": "dedicated=x:Never"},
+        "IPYTHON_ENGINE_TOLERATIONS", "dedicated=x:Never", "one of NoSchedule, PreferNoSchedule, NoExecute"),
+    Row("image pull secret not a Secret name", PROP, prop("placement", image_pull_secrets=("Registry_Login",)),
+        "placement.image_pull_secrets", "'Registry_Login'", "a DNS name"),
+    Row("image pull secret not a Secret name", STACK, {"IPYTHON_IMAGE_PULL_SECRET": "Registry_Login"},
+        "IPYTHON_IMAGE_PULL_SECRET", "Registry_Login", "a DNS name"),
+    Row("engine group named like the default group", PROP, prop("engine_group", name="default"), "engine_group.name",
+        "'default'", "a name other than 'default'"),
+    Row("engine group named like the default group", STACK, {"IPYTHON_ENGINE_GROUPS": "default:2"},
+        "IPYTHON_ENGINE_GROUPS", "default:2", "a name other than 'default'"),
+    Row("engine group name not a DNS label", PROP, prop("engine_group", name="GPU"), "engine_group.name", "'GPU'",
+        "a DNS label"),
+    Row("engine group name not a DNS label", STACK, {"IPYTHON_ENGINE_GROUPS": "GPU:2"}, "IPYTHON_ENGINE_GROUPS",
+        "GPU:2", "a DNS label"),
+    Row("engine group name not a DNS label", IMAGE, {**ENGINE, "IPYTHON_ENGINE_GROUP": "GPU"}, "IPYTHON_ENGINE_GROUP",
+        "GPU", "a DNS label"),
+    Row("engine group given twice", PROP, prop("cluster", engine_groups=(EngineGroup(name="gpu"), EngineGroup(name="gpu"))),
+        "engine_groups", "'gpu'", "distinct group names"),
+    Row("engine group given twice", STACK, {"IPYTHON_ENGINE_GROUPS": "gpu:1,gpu:2"}, "IPYTHON_ENGINE_GROUPS",
+        "gpu:1,gpu:2", "distinct group names"),
+    Row("engine group name too long for its Deployment", PROP,
+        prop("cluster", cluster_label="c" * 42, engine_groups=(EngineGroup(name="gpus"),)), "engine_groups", "'gpus'",
+        "'ipcluster-<cluster>-engine-<group>' stays within 63 characters next to a 42-character cluster label"),
+    Row("engine group name too long for its Deployment", STACK,
+        {"IPYTHON_CLUSTER_LABEL": "c" * 42, "IPYTHON_ENGINE_GROUPS": "gpus:1"}, "IPYTHON_ENGINE_GROUPS", "gpus:1",
+        "group names of at most 3 characters"),
+    Row("body size not in nginx's syntax", PROP, prop("viewer", ingress_body_size="64MB"), "ingress_body_size",
+        "'64MB'", "a size in nginx's syntax"),
+    Row("body size not in nginx's syntax", STACK, {"IPYTHON_INGRESS_BODY_SIZE": "1.5g"}, "IPYTHON_INGRESS_BODY_SIZE",
+        "1.5g", "a size in nginx's syntax"),
+    Row("unknown repository update", PROP,
+        prop("viewer", notebook_repository="https://example.org/n.git", repository_update="always"),
+        "repository_update", "'always'", "one of pull, never"),
+    Row("unknown repository update", STACK, {"IPYTHON_REPOSITORY_UPDATE": "always"}, "IPYTHON_REPOSITORY_UPDATE",
+        "always", "one of pull, never"),
+    Row("unknown repository update", IMAGE, {**VIEWER, "IPYTHON_REPOSITORY_UPDATE": "always"},
+        "IPYTHON_REPOSITORY_UPDATE", "always", "one of pull, never"),
+    Row("repository update without a repository", PROP, prop("cluster", repository_update="never"),
+        "repository_update", "'never'", "'pull' unless notebook_repository is given"),
+    Row("repository update without a repository", STACK, {"IPYTHON_REPOSITORY_UPDATE": "never"},
+        "IPYTHON_REPOSITORY_UPDATE", "never", "'pull' unless IPYTHON_NOTEBOOK_REPOSITORY is given"),
 ]
 
 
@@ -301,14 +365,17 @@ def outcomes(tmp_path_factory, request) -> dict[int, Outcome]:
 
 def _construct(row: Row, tmp_path: Path):
     from cdktf import App, TerraformStack
-    from ipython_k8s import EngineCluster, InvalidValue, NotebookViewer
+    from ipython_k8s import EngineCluster, InvalidValue, NotebookViewer, Placement, Toleration
 
     stack = TerraformStack(App(outdir=str(tmp_path / "cdktf.out")), "stack")
     props = dict(row.given)
     kind = props.pop("construct")
+    parts = {"placement": Placement, "toleration": Toleration, "engine_group": EngineGroup}
     with pytest.raises(InvalidValue) as caught:
         if kind == "viewer":
             NotebookViewer(stack, "viewer", domain="example.org", **props)
+        elif kind in parts:
+            parts[kind](**props)  # refused before any construct could be given it
         else:
             EngineCluster(stack, "cluster", **props)
     assert stack.node.children == [], "the refused construct left children in the stack"

@@ -20,7 +20,7 @@ from infra.parameters import (
     Settings,
     read_settings,
 )
-from ipython_k8s import EngineClusterProps, NotebookViewerProps
+from ipython_k8s import EngineClusterProps, EngineGroup, NotebookViewerProps, Placement, Toleration
 
 from .synth import REPO, clean_env
 
@@ -68,6 +68,19 @@ BAD = [
     ({"IPYTHON_PASSWORD": "s3cret-value"}, r"IPYTHON_PASSWORD=<hidden, 12 characters>: not a parameter of the stacks; did you mean IPYTHON_USER_PASSWORD\?$"),
     ({"IPYTHON_FROBNICATE": "1"}, r"IPYTHON_FROBNICATE=1: not a parameter of the stacks; see docs/deploying\.md, section Parameters"),
     ({"KUBE_CONTEXT": ""}, r"KUBE_CONTEXT=: a kubeconfig context name"),
+    ({"IPYTHON_ENGINE_GROUPS": "gpu"}, r"IPYTHON_ENGINE_GROUPS=gpu: comma-separated engine groups <name>:<engines>\[:<GPUs per engine>\]"),
+    ({"IPYTHON_ENGINE_GROUPS": "gpu:two"}, r"IPYTHON_ENGINE_GROUPS=gpu:two: comma-separated engine groups"),
+    ({"IPYTHON_ENGINE_GROUPS": "gpu:1:1:1"}, r"IPYTHON_ENGINE_GROUPS=gpu:1:1:1: comma-separated engine groups"),
+    ({"IPYTHON_ENGINE_GROUPS": "gpu:1001"}, r"IPYTHON_ENGINE_GROUPS=gpu:1001: in 'gpu:1001', engines: an integer from 0 to 1000$"),
+    ({"IPYTHON_ENGINE_GPUS": "-1"}, r"IPYTHON_ENGINE_GPUS=-1: an integer from 0 to 16$"),
+    ({"IPYTHON_ENGINE_NODE_SELECTOR": "pool=gpu,,zone=a"}, r"IPYTHON_ENGINE_NODE_SELECTOR=pool=gpu,,zone=a: comma-separated node labels key=value"),
+    ({"IPYTHON_ENGINE_NODE_SELECTOR": "pool=a,pool=b"}, r"IPYTHON_ENGINE_NODE_SELECTOR=pool=a,pool=b: .*\(each key once\)$"),
+    ({"IPYTHON_ENGINE_TOLERATIONS": "=x"}, r"IPYTHON_ENGINE_TOLERATIONS==x: comma-separated taints to tolerate"),
+    ({"IPYTHON_IMAGE_PULL_SECRET": ""}, r"IPYTHON_IMAGE_PULL_SECRET=: a DNS name"),
+    ({"IPYTHON_SHARED_STORAGE": ""}, r"IPYTHON_SHARED_STORAGE=: a positive Kubernetes quantity"),
+    ({"IPYTHON_SHARED_STORAGE": "1Gi", "IPYTHON_SHARED_STORAGE_CLASS": "Fast NFS"}, r"IPYTHON_SHARED_STORAGE_CLASS=Fast NFS: a DNS name"),
+    ({"IPYTHON_INGRESS_BODY_SIZE": "64MB"}, r"IPYTHON_INGRESS_BODY_SIZE=64MB: a size in nginx's syntax"),
+    ({"IPYTHON_REPOSITORY_UPDATE": "PULL"}, r"IPYTHON_REPOSITORY_UPDATE=PULL: one of pull, never$"),
 ]
 
 
@@ -127,6 +140,26 @@ def test_good_parameters_synthesize_both_stacks_and_hint_at_the_password_variabl
         ({"IPYTHON_CLUSTER_LABEL": "a" * 38}, "cluster_label", "a" * 38),
         ({"IPYTHON_NOTEBOOK_REPOSITORY": "git@github.com:ipython/ipyparallel.git#9.0.0"}, "notebook_repository",
          "git@github.com:ipython/ipyparallel.git#9.0.0"),
+        ({"IPYTHON_ENGINE_GROUPS": "gpu:2:1, cpu:8"}, "cluster.engine_groups",
+         (EngineGroup(name="gpu", engines=2, placement=Placement(gpus=1)), EngineGroup(name="cpu", engines=8))),
+        ({"IPYTHON_ENGINE_GROUPS": "gpu:2", "IPYTHON_IMAGE_PULL_SECRET": "r"}, "cluster.engine_groups",
+         (EngineGroup(name="gpu", engines=2, placement=Placement(image_pull_secrets=("r",))),)),
+        ({}, "cluster.engine_groups", ()),
+        ({"IPYTHON_ENGINE_GPUS": "2"}, "cluster.engine_placement", Placement(gpus=2)),
+        ({"IPYTHON_ENGINE_NODE_SELECTOR": "a=b,example.com/c="}, "cluster.engine_placement.node_selector",
+         {"a": "b", "example.com/c": ""}),
+        ({"IPYTHON_ENGINE_TOLERATIONS": "spot,dedicated=science:NoExecute"}, "cluster.engine_placement.tolerations",
+         (Toleration(key="spot"), Toleration(key="dedicated", value="science", effect="NoExecute"))),
+        ({"IPYTHON_IMAGE_PULL_SECRET": "r"}, "viewer.placement", Placement(image_pull_secrets=("r",))),
+        ({"IPYTHON_IMAGE_PULL_SECRET": "r"}, "cluster.controller_placement", Placement(image_pull_secrets=("r",))),
+        ({}, "cluster.engine_placement", Placement()),
+        ({"IPYTHON_SHARED_STORAGE": "5Gi"}, "cluster.shared_storage_size", "5Gi"),
+        ({}, "cluster.shared_storage_size", None),
+        ({}, "viewer.ingress_body_size", "64m"),
+        ({"IPYTHON_INGRESS_BODY_SIZE": "0"}, "viewer.ingress_body_size", "0"),
+        ({}, "viewer.repository_update", "pull"),
+        ({"IPYTHON_REPOSITORY_UPDATE": "never", "IPYTHON_NOTEBOOK_REPOSITORY": "https://example.org/n.git"},
+         "cluster.repository_update", "never"),
     ],
 )
 def test_good_values_parse(env, field, expected):
