@@ -66,16 +66,22 @@ def check_user_program(python: Path, tmp_path: Path, source: str) -> subprocess.
 
 GOOD_PROGRAM = """\
     from cdktf import App, TerraformStack
-    from ipython_k8s import EngineCluster, NotebookViewer, Resources, add_kubernetes_provider
+    from ipython_k8s import (Affinity, EngineCluster, EngineGroup, NotebookViewer, Placement, Resources,
+                             Toleration, add_kubernetes_provider)
 
     app = App()
     stack = TerraformStack(app, "science")
     add_kubernetes_provider(stack, config_path="~/.kube/config")
+    gpu = Placement(gpus=1, node_selector={"pool": "gpu"}, affinity=Affinity(spread=True),
+                    tolerations=(Toleration(key="dedicated", value="science", effect="NoSchedule"),))
     cluster = EngineCluster(stack, "cluster", cluster_label="physics", engines=8,
                             engine_resources=Resources(cpu_request="1", memory_request="1Gi",
-                                                     cpu_limit="2", memory_limit="2Gi"))
+                                                     cpu_limit="2", memory_limit="2Gi"),
+                            engine_groups=(EngineGroup(name="gpu", engines=2, placement=gpu),),
+                            shared_storage_size="50Gi")
     NotebookViewer(stack, "alice", domain="notebooks.example.org", user_label="alice",
-                   cluster=cluster)
+                   cluster=cluster, placement=Placement(image_pull_secrets=("registry-login",)),
+                   ingress_body_size="256m")
     app.synth()
 """
 
@@ -113,6 +119,7 @@ def test_a_misspelt_prop_and_a_wrong_type_are_reported(user_venv, tmp_path):
         NotebookViewer(stack, "alice", domian="notebooks.example.org", cluster=cluster)
         EngineCluster(stack, "other", EngineClusterProps(engines="8"))
         NotebookViewer(stack, "bob", NotebookViewerProps(domian="notebooks.example.org"))
+        EngineCluster(stack, "third", engine_groups=("gpu",))
     """)
     out = run.stdout
     assert run.returncode == 1, out + run.stderr
@@ -124,4 +131,7 @@ def test_a_misspelt_prop_and_a_wrong_type_are_reported(user_venv, tmp_path):
     # props objects
     assert 'infra_of_a_user.py:8: error: Argument "engines" to "EngineClusterProps" has incompatible type "str"; expected "int"' in out, out
     assert 'infra_of_a_user.py:9: error: Unexpected keyword argument "domian" for "NotebookViewerProps"' in out, out
+    # a new prop is typed too: engine groups are EngineGroup objects, not names
+    assert ('infra_of_a_user.py:10: error: Argument "engine_groups" to "EngineCluster" has incompatible type '
+            '"tuple[str]"; expected "tuple[EngineGroup, ...]"') in out, out
     assert "import-untyped" not in out and "import-not-found" not in out, out
