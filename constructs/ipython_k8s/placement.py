@@ -65,14 +65,14 @@ def label_value(prop: str, value: Any) -> str:
     return value
 
 
-def _tuple(owner: object, name: str, item_type: type, allowed: str) -> tuple[Any, ...]:
+def _tuple(owner: object, name: str, item_type: type, allowed: str, *, within: str = "placement") -> tuple[Any, ...]:
     """The field as a tuple (a list is accepted and kept as a tuple), every item of ``item_type``."""
     value = getattr(owner, name)
     if isinstance(value, list):
         value = tuple(value)
         object.__setattr__(owner, name, value)
     if not isinstance(value, tuple) or not all(isinstance(item, item_type) for item in value):
-        raise validation.InvalidValue(f"placement.{name}", value, allowed)
+        raise validation.InvalidValue(f"{within}.{name}", value, allowed)
     return value
 
 
@@ -131,7 +131,7 @@ class NodeRequirement:
     def __post_init__(self) -> None:
         qualified_name("placement.affinity.key", self.key)
         validation.one_of("placement.affinity.operator", self.operator, NODE_OPERATORS)
-        values = _tuple(self, "values", str, "a tuple of label values")
+        values = _tuple(self, "values", str, "a tuple of label values", within="placement.affinity")
         for value in values:
             label_value("placement.affinity.values", value)
         count_ok = {
@@ -161,8 +161,9 @@ class NodePreference:
 
     def __post_init__(self) -> None:
         validation.integer("placement.affinity.weight", self.weight, minimum=1, maximum=100)
-        if not _tuple(self, "requirements", NodeRequirement, "a non-empty tuple of NodeRequirement"):
-            raise validation.InvalidValue("placement.requirements", (), "a non-empty tuple of NodeRequirement")
+        allowed = "a non-empty tuple of NodeRequirement"
+        if not _tuple(self, "requirements", NodeRequirement, allowed, within="placement.affinity"):
+            raise validation.InvalidValue("placement.affinity.requirements", (), allowed)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -177,8 +178,8 @@ class Affinity:
     spread: bool = False
 
     def __post_init__(self) -> None:
-        _tuple(self, "required_nodes", NodeRequirement, "a tuple of NodeRequirement")
-        _tuple(self, "preferred_nodes", NodePreference, "a tuple of NodePreference")
+        _tuple(self, "required_nodes", NodeRequirement, "a tuple of NodeRequirement", within="placement.affinity")
+        _tuple(self, "preferred_nodes", NodePreference, "a tuple of NodePreference", within="placement.affinity")
         validation.boolean("placement.affinity.spread", self.spread)
         if not (self.required_nodes or self.preferred_nodes or self.spread):
             raise validation.InvalidValue(

@@ -141,6 +141,9 @@ def test_a_list_is_kept_as_a_tuple_and_placements_compare_equal():
     (lambda: NodeRequirement(key="zone", operator="Near", values=("a",)), r"^placement\.affinity\.operator='Near': one of In, NotIn"),
     (lambda: NodePreference(weight=0, requirements=(NodeRequirement(key="a", values=("b",)),)), r"^placement\.affinity\.weight=0: an integer from 1 to 100$"),
     (lambda: Affinity(), r"^placement\.affinity=Affinity\(\): at least one of required_nodes, preferred_nodes, spread"),
+    (lambda: Affinity(required_nodes=("zone=a",)), r"^placement\.affinity\.required_nodes=\('zone=a',\): a tuple of NodeRequirement$"),
+    (lambda: NodeRequirement(key="zone", values="a"), r"^placement\.affinity\.values='a': a tuple of label values$"),
+    (lambda: NodePreference(weight=1, requirements=()), r"^placement\.affinity\.requirements=\(\): a non-empty tuple of NodeRequirement$"),
 ], ids=lambda value: "" if callable(value) else None)
 def test_a_bad_placement_is_refused_in_one_line(make, message):
     with pytest.raises(InvalidValue, match=message) as caught:
