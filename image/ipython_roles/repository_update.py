@@ -43,8 +43,6 @@ from .repository_source import RepositorySource
 from .workspace import CREDENTIAL_HELPER, Outcome, PopulateResult, _git_environment, failure_reason
 
 FETCH_TIMEOUT_SECONDS = 120
-#: nbgitpuller's commits are made under this name (its own choice, kept as it is).
-PULLER_NAME = "nbgitpuller"
 
 
 def _config_environment(config: list[tuple[str, str]]) -> dict[str, str]:

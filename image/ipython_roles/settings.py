@@ -42,7 +42,9 @@ Variables (defaults in brackets):
                                  the repository cannot be cloned or its requirements.txt cannot
                                  be installed; by default the role logs one line and starts with
                                  the (empty) workspace. A workspace that already holds other
-                                 files is left alone either way: it is the user's data.
+                                 files is left alone either way: it is the user's data. A pull
+                                 that fails (IPYTHON_REPOSITORY_UPDATE) never stops the start: the
+                                 workspace holds the repository, only older.
 ``IPYTHON_WORKSPACE_SEED``       [/opt/ipython/workspace-seed] a directory baked into the image
                                  (S2I assemble writes it; a derived image may COPY notebooks
                                  into it) that is copied into an EMPTY workspace at the start
