@@ -48,8 +48,9 @@ ipython_podman_setup() {
       || { echo "podman.sh: apt-get install ${missing[*]} failed: $(tail -n 1 /tmp/podman-apt.log)" >&2; return 1; }
   fi
 
-  local nofile
+  local nofile subnet
   nofile=$(ulimit -Hn)
+  subnet=$(ipython_podman_default_subnet) || return 1
   mkdir -p /etc/containers
   cat > /etc/containers/containers.conf <<CONF
 [containers]
@@ -57,6 +58,7 @@ default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=32768:32768"]
 
 [network]
 network_backend = "netavark"
+default_subnet = "${subnet}"
 
 [engine]
 runtime = "runc"
@@ -106,6 +108,32 @@ CONF
   ipython_podman_selfcheck "$base_image"
 }
 
+# The subnet of Podman's default network: 10.88.0.0/16 (Podman's own default) unless a route of
+# this machine already covers part of it, e.g. when this machine is itself a container on a
+# Podman network, or a VPN uses it: the bridge would then shadow that route and published ports
+# would not answer. Podman picks the subnets of the other networks itself, around the routes.
+ipython_podman_default_subnet() {
+  python3 - <<'PY' || { echo "podman.sh: no free subnet for Podman's default network (10.88, 10.87, 10.86 or 172.30.0.0/16): routes of this machine cover them all" >&2; return 1; }
+import ipaddress
+routes = []
+with open("/proc/net/route") as table:
+    next(table)
+    for line in table:
+        iface, dest, _gw, _flags, _ref, _use, _metric, mask = line.split()[:8]
+        if iface in ("podman0", "cni-podman0") or int(mask, 16) == 0:
+            continue  # Podman's own bridge, and the default route
+        address = ipaddress.IPv4Address(int(dest, 16).to_bytes(4, "little"))
+        routes.append(ipaddress.IPv4Network(f"{address}/{bin(int(mask, 16)).count('1')}", strict=False))
+# Podman's own default first; then subnets outside Podman's pools for other networks (10.89+).
+for candidate in map(ipaddress.IPv4Network, ("10.88.0.0/16", "10.87.0.0/16", "10.86.0.0/16", "172.30.0.0/16")):
+    if not any(candidate.overlaps(route) for route in routes):
+        print(candidate)
+        break
+else:
+    raise SystemExit(1)
+PY
+}
+
 # Prints one line naming what is missing and returns 1, or returns 0.
 ipython_podman_selfcheck() {
   local base_image=$1 tool
@@ -119,14 +147,25 @@ ipython_podman_selfcheck() {
   local tag="ipython-selfcheck-$$" errors
   errors=$(mktemp)
   # shellcheck disable=SC2064 # expand now: the names are fixed
-  trap "podman rm -f -t 0 $tag-target >/dev/null 2>&1; podman network rm -f $tag >/dev/null 2>&1; rm -f $errors" RETURN
+  trap "podman rm -f -t 0 $tag-target $tag-web >/dev/null 2>&1; podman network rm -f $tag >/dev/null 2>&1; rm -f $errors" RETURN
   podman network create "$tag" >/dev/null 2>"$errors" \
     || { echo "podman.sh: self-check: cannot create a network: $(tail -n 1 "$errors")" >&2; return 1; }
   podman run -d --name "$tag-target" --network "$tag" --network-alias selfcheck-target "$base_image" sleep 120 >/dev/null 2>"$errors" \
     || { echo "podman.sh: self-check: cannot start a container on a network (netavark, iptables, runc): $(tail -n 1 "$errors")" >&2; return 1; }
   podman run --rm --network "$tag" "$base_image" python3 -c "import socket; socket.gethostbyname('selfcheck-target')" >/dev/null 2>"$errors" \
     || { echo "podman.sh: self-check: a network alias does not resolve (aardvark-dns): $(tail -n 1 "$errors")" >&2; return 1; }
-  echo "podman.sh: self-check passed: a network, a container on it, its alias resolved" >&2
+  # A port published on 127.0.0.1 from the default network, as the container tests and the
+  # viewer use it: the route to the network's bridge and the DNAT rules (iptables) must both hold.
+  podman run -d --name "$tag-web" -p 127.0.0.1::8000 "$base_image" python3 -m http.server 8000 >/dev/null 2>"$errors" \
+    || { echo "podman.sh: self-check: cannot publish a port: $(tail -n 1 "$errors")" >&2; return 1; }
+  local port answered=""
+  port=$(podman port "$tag-web" 8000/tcp | head -n 1 | sed 's/.*://')
+  for _ in $(seq 1 40); do
+    curl -sf -m 2 "http://127.0.0.1:$port/" >/dev/null 2>&1 && { answered=1; break; }
+    sleep 0.25
+  done
+  [ -n "$answered" ] || { echo "podman.sh: self-check: a port published on 127.0.0.1 does not reach its container (does the default network's subnet, $(podman network inspect podman --format '{{range .Subnets}}{{.Subnet}}{{end}}' 2>/dev/null), overlap a route of this machine? ip route)" >&2; return 1; }
+  echo "podman.sh: self-check passed: a network, a container on it, its alias resolved, a published port answered" >&2
 }
 
 PODMAN_SOCKET=${PODMAN_SOCKET:-/run/ipython-podman/podman.sock}

@@ -7,7 +7,11 @@ the engine), privileged so that it runs its own Podman, with its own storage vol
 
 1. before the set-up, the self-check names the first missing piece and fails;
 2. the set-up (apt-get, debootstrap, the service) passes its self-check: a network, a
-   container on it, its alias resolved; and prints the exports;
+   container on it, its alias resolved, a port published on 127.0.0.1 answering; and prints
+   the exports. This container is itself on a Podman network (10.88.0.0/16, Podman's default,
+   on this machine): the default network inside must take another subnet, or its bridge
+   would shadow the container's own route and published ports would not answer (what the
+   whole-README run found);
 3. a second run is idempotent and quick.
 
 The whole README run from nothing is ../shared/fresh-machine/run.sh (minutes more: pipenv,
@@ -23,7 +27,8 @@ import tarfile
 import uuid
 from pathlib import Path
 
-import docker
+import ipaddress
+
 import pytest
 from docker.types import Mount
 
@@ -50,7 +55,7 @@ def _tar(files: dict[str, bytes]) -> bytes:
 def bare_debian():
     """A running privileged bare Debian 12 container with the set-up script in /root."""
     host = engine_setup.find_engine(os.environ, print, set_up=False).docker_host
-    client = docker.DockerClient(base_url=host, timeout=TIMEOUT_SECONDS)
+    client = engine_setup.docker_client(host, timeout=TIMEOUT_SECONDS)
     base = os.environ.get("BASE_IMAGE") or engine_setup.project_base_image(client)
     assert base, "no Debian base image: tests/run.sh exports BASE_IMAGE"
     container = client.containers.create(
@@ -91,7 +96,15 @@ def test_the_set_up_from_nothing_passes_its_self_check(bare_debian):
         "export DOCKER_HOST=unix:///run/ipython-podman/podman.sock",
         "export BASE_IMAGE=localhost/bookworm-python:latest",
     ]
-    assert "podman.sh: self-check passed: a network, a container on it, its alias resolved" in err.splitlines()
+    assert ("podman.sh: self-check passed: a network, a container on it, its alias resolved, a published port "
+            "answered") in err.splitlines()
+    # Podman's default network inside does not overlap the routes this container already has.
+    status, conf, _ = run(bare_debian, "cat", "/etc/containers/containers.conf")
+    [subnet] = [line.split('"')[1] for line in conf.splitlines() if line.startswith("default_subnet")]
+    status, table, _ = run(bare_debian, "cat", "/proc/net/route")
+    own = [ipaddress.IPv4Network((int(f[1], 16).to_bytes(4, "little"), bin(int(f[7], 16)).count("1")))
+           for f in (line.split() for line in table.splitlines()[1:]) if f[0] != "podman0" and int(f[7], 16)]
+    assert own and not any(ipaddress.IPv4Network(subnet).overlaps(route) for route in own), (subnet, own)
     # The engine answers the Docker API, as the local runner and the tests ask it.
     status, out, err = run(bare_debian, "python3", "-c", (
         "import socket; s = socket.socket(socket.AF_UNIX); s.connect('/run/ipython-podman/podman.sock'); "
