@@ -12,7 +12,7 @@ from localrun import engine, labels
 
 from .deployment import owned
 
-WORKSPACES = ("e2e", "e2e-carol", "e2e-elsewhere", "e2e-absent", "e2e-probe", "cli")
+WORKSPACES = ("e2e", "e2e-carol", "e2e-elsewhere", "e2e-absent", "e2e-probe", "e2e-groups", "cli")
 
 
 def test_status_lists_the_stacks_containers_and_viewer(local, cluster):
