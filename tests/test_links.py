@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _pages() -> list[Path]:
-    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "docs").glob("*/*.md"))]
     pages += sorted(p for p in ROOT.glob("*/README.md") if not p.parent.name.startswith(".")
                     and p.parent.name != "node_modules")
     pages += sorted((ROOT / "image").glob("*/**/*.md"))
@@ -109,13 +109,14 @@ def test_every_relative_link_resolves(page):
 
 def test_the_pages_checked_include_the_map_and_the_moved_docs():
     names = {str(p.relative_to(ROOT)) for p in PAGES}
-    assert {"README.md", "image/README.md", "docs/deploying.md", "docs/security.md"} <= names
+    assert {"README.md", "image/README.md", "docs/deploying.md", "docs/security.md", "docs/recipes/widgets.md"} <= names
 
 
 def test_the_readme_links_every_page_of_docs():
     linked = {(ROOT / unquote(target.partition("#")[0])).resolve()
               for _, target in links(ROOT / "README.md") if not re.match(r"^[a-z]+:", target)}
-    missing = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "docs").glob("*.md")) if p.resolve() not in linked]
+    pages = sorted((ROOT / "docs").glob("*.md")) + sorted((ROOT / "docs").glob("*/*.md"))
+    missing = [str(p.relative_to(ROOT)) for p in pages if p.resolve() not in linked]
     assert missing == []
 
 
