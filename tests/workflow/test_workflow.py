@@ -34,6 +34,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.terraform_binary import terraform
+
 #: uv of the project's venv (a static binary any user may run): makes the stand-in Python's venv.
 UV = str(Path(sys.executable).parent / "uv")
 
@@ -172,13 +174,21 @@ def test_kind_version_and_node_image_are_pinned():
     assert NODE_IMAGE.match(kind["with"]["node_image"]), kind["with"]
 
 
-def test_terraform_is_pinned_to_this_machines_minor_version():
+def _terraform_setup() -> dict[str, Any]:
     (setup,) = [step for step in steps() if step.get("uses", "").startswith("hashicorp/setup-terraform@")]
-    pinned = setup["with"]["terraform_version"]
-    assert re.fullmatch(r"\d+\.\d+\.\d+", pinned), pinned
+    return setup
+
+
+def test_terraform_is_pinned_to_a_patch_version_without_the_wrapper():
+    setup = _terraform_setup()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", setup["with"]["terraform_version"]), setup["with"]
     assert setup["with"]["terraform_wrapper"] is False
+
+
+def test_terraform_is_pinned_to_this_machines_minor_version():
+    pinned = _terraform_setup()["with"]["terraform_version"]
     here = json.loads(
-        subprocess.run(["terraform", "version", "-json"], capture_output=True, text=True, check=True,
+        subprocess.run([terraform(), "version", "-json"], capture_output=True, text=True, check=True,
                        env={**os.environ, "TF_CLI_CONFIG_FILE": os.devnull}).stdout
     )["terraform_version"]
     assert pinned.split(".")[:2] == here.split(".")[:2], f"CI pins {pinned}, this machine has {here}"
