@@ -173,8 +173,10 @@ def pull(source: RepositorySource, workspace: Path) -> PopulateResult:
     if not new and not restored:
         return PopulateResult(Outcome.ALREADY_CLONED, f"{workspace} holds the clone of {described}, "
                                                       f"which has no new commits on {branch!r}")
-    done = [f"{new} new commit{'s' if new != 1 else ''} of {described} merged into {workspace}"]
-    if restored:
-        done.append(f"{restored} deleted file{'s' if restored != 1 else ''} restored")
-    return PopulateResult(Outcome.PULLED, "pulled: " + ", ".join(done) + " (nbgitpuller's merge rules: the user's "
-                                                                      "edits kept)")
+    files = f"{restored} deleted file{'s' if restored != 1 else ''} restored"
+    if not new:
+        done = f"no new commits of {described}; {files} in {workspace}"
+    else:
+        done = f"{new} new commit{'s' if new != 1 else ''} of {described} merged into {workspace}"
+        done += f", {files}" if restored else ""
+    return PopulateResult(Outcome.PULLED, f"pulled: {done} (nbgitpuller's merge rules: the user's edits kept)")

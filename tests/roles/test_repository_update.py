@@ -105,6 +105,12 @@ def test_a_restart_pulls_the_new_commits_and_keeps_the_users_edits(tmp_path, shi
     assert f"{workspace} holds the clone of {url}, which has no new commits on 'main'" in third.log()
     assert (workspace / "shared.py").read_text() == SHARED_MERGED
 
+    (workspace / "gone.txt").unlink()  # deleted again: back again, with no new commit upstream
+    fourth = start_engine("fourth", tmp_path, workspace, url)
+    assert (f"pulled: no new commits of {url}; 1 deleted file restored in {workspace} "
+            "(nbgitpuller's merge rules: the user's edits kept)") in fourth.log()
+    assert (workspace / "gone.txt").read_text() == "the user deletes me\n"
+
 
 def test_never_leaves_the_workspace_as_it_is(tmp_path, shim_installed):
     upstream = upstream_repository(tmp_path / "upstream")
