@@ -1,10 +1,12 @@
 """IPYTHON_ENGINE_GROUP: every engine has its group as ``engine_group`` in its namespace, so a
-notebook can make a view of one group. A real controller and three engines (processes), two in
-group ``gpu`` and one that leaves the variable unset (the default group); a real client."""
+notebook can make a view of one group, as docs/recipes/engine-groups.md shows (its lines run
+here). A real controller and three engines (processes), two in group ``gpu`` and one that
+leaves the variable unset (the default group); a real client."""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import ipyparallel
@@ -18,16 +20,17 @@ from .processes import RoleProcess, wait_until
 
 ENGINES = {"engine-a": None, "engine-b": "gpu", "engine-c": "gpu"}
 
-README = Path(__file__).resolve().parents[2] / "image" / "README.md"
+RECIPE = Path(__file__).resolve().parents[2] / "docs" / "recipes" / "engine-groups.md"
+VIEWS = ("everyone", "group_of", "gpu", "cpu")
 
 
-def readme_recipe() -> str:
-    """The lines of image/README.md's example that make the views (its `Client()` and the call
-    on the view are the notebook's own; here the client is the test's)."""
-    section = README.read_text().split("## Engine groups in a notebook", 1)[1].split("\n## ", 1)[0]
-    code = [line[4:] for line in section.splitlines() if line.startswith("    ")]
-    views = [line for line in code if line.split(" = ", 1)[0] in ("everyone", "group_of", "gpu")]
-    assert len(views) == 3, code
+def recipe_views() -> str:
+    """The lines of the engine groups recipe's notebook example that make the views (its
+    `Client()` and the calls on the views are the notebook's own; here the client is the test's)."""
+    section = RECIPE.read_text().split("## In a notebook", 1)[1].split("\n## ", 1)[0]
+    [code] = re.findall(r"```python\n(.*?)```", section, re.S)
+    views = [line for line in code.splitlines() if line.split(" = ", 1)[0] in VIEWS]
+    assert len(views) == len(VIEWS), code
     return "\n".join(views)
 
 
@@ -66,7 +69,7 @@ def _connected(client_file) -> ipyparallel.Client | None:
 
 def test_each_engine_reports_its_group_and_a_view_of_one_group_runs_there_only(client):
     namespace = {"rc": client}
-    exec(readme_recipe(), namespace)
+    exec(recipe_views(), namespace)
     assert sorted(namespace["group_of"].values()) == ["default", "gpu", "gpu"]
     gpu = namespace["gpu"]
     assert len(gpu.targets) == 2
@@ -76,3 +79,6 @@ def test_each_engine_reports_its_group_and_a_view_of_one_group_runs_there_only(c
     assert gpu.apply_sync(os.getenv, "IPYTHON_ENGINE_GROUP") == ["gpu", "gpu"]
     default = [engine for engine, group in namespace["group_of"].items() if group == "default"]
     assert client[default].apply_sync(os.getenv, "IPYTHON_ENGINE_GROUP") == [None]
+    cpu = namespace["cpu"]  # load-balanced over the default group
+    assert list(cpu.targets) == default
+    assert {cpu.apply_sync(os.getenv, "IPYTHON_ENGINE_GROUP") for _ in range(4)} == {None}
