@@ -43,11 +43,6 @@ def connect(say: Callable[[str], None] | None = None, *, set_up: bool = True) ->
         raise LocalRunError(f"the container engine at {found.docker_host} answered a ping but not the Docker API: {error}") from None
 
 
-def is_podman(client: docker.DockerClient) -> bool:
-    version = client.version()
-    return any("podman" in str(c.get("Name", "")).lower() for c in version.get("Components", []))
-
-
 # -- images ---------------------------------------------------------------------------------
 def image_details(client: docker.DockerClient, reference: str) -> tuple[str, str | None] | None:
     """(id, user) of a local image, or None when it is not there."""
@@ -194,8 +189,29 @@ def _mount(plan: MountPlan) -> Mount:
     return Mount(plan.target, plan.source, type="volume", read_only=plan.read_only)
 
 
+#: The name containers reach this machine by: Podman's own name, given on Docker too.
+HOST_NAME = "host.containers.internal"
+
+
+def network_gateway(client: docker.DockerClient, network: str) -> str | None:
+    """The gateway address of a network: this machine, as the network's containers reach it."""
+    try:
+        config = client.api.inspect_network(network).get("IPAM", {}).get("Config") or []
+    except docker.errors.NotFound:
+        return None
+    return next((c["Gateway"] for c in config if c.get("Gateway") and ":" not in c["Gateway"]), None)
+
+
 def create_container(client: docker.DockerClient, plan: ContainerPlan, *, network: str, fingerprint: str) -> Container:
-    """Create (not start) the container of a plan, on the namespace's network."""
+    """Create (not start) the container of a plan, on the namespace's network.
+
+    WHY ``host.containers.internal`` is given: a server on this machine (a notebook repository
+    served by ``git daemon``, say) is reached by that name on both engines: Docker has no such
+    name, and Podman takes it from this machine's /etc/hosts when that names it already (inside
+    a container that is itself on a Podman network, where it is the outer host, not this one).
+    The network's gateway is this machine on either. A pod's own ``host_aliases`` win."""
+    gateway = network_gateway(client, network)
+    extra_hosts = {**({HOST_NAME: gateway} if gateway else {}), **plan.extra_hosts}
     endpoint = client.api.create_endpoint_config(aliases=plan.aliases or None)
     options = dict(
         image=plan.image,
@@ -214,7 +230,7 @@ def create_container(client: docker.DockerClient, plan: ContainerPlan, *, networ
         mounts=[_mount(m) for m in plan.mounts],
         network=network,
         networking_config={network: endpoint},
-        extra_hosts=plan.extra_hosts or None,
+        extra_hosts=extra_hosts or None,
         nano_cpus=plan.nano_cpus,
         mem_limit=plan.mem_limit,
         # Kubernetes does not run an image's HEALTHCHECK; probes are the Deployment's business.

@@ -6,10 +6,10 @@ WHY one shared `up`: starting a controller, engines and a viewer costs tens of s
 is left. The finalizer brings it down too when a subset of the tests runs.
 
 The repository is a real git repository served by ``git daemon`` (the git:// protocol) on
-this host, reached from the containers as ``host.containers.internal`` (Podman puts that
-name, the gateway of the container's network, into /etc/hosts); on Docker the network's
-gateway address is used instead. That is what a user previewing a repository of their own
-does, rather than bind-mounting it. (Git's "dumb" HTTP, e.g. ``python -m http.server``, does
+this host, reached from the containers as ``host.containers.internal``: the local runner gives
+every container that name for the gateway of its network, on Docker and Podman alike (and also
+where this machine is itself a container whose /etc/hosts names its own outer host so). That is
+what a user previewing a repository of their own does, rather than bind-mounting it. (Git's "dumb" HTTP, e.g. ``python -m http.server``, does
 not do: the image clones with ``--depth 1``, which needs a smart server.)
 """
 
@@ -96,10 +96,7 @@ def serve_repositories(served: Path) -> tuple[subprocess.Popen, int]:
 
 
 def host_address_seen_from_containers(client) -> str:
-    if engine.is_podman(client):
-        return "host.containers.internal"
-    network = engine.ensure_network(client, "default")
-    return network.attrs["IPAM"]["Config"][0]["Gateway"]
+    return engine.HOST_NAME
 
 
 @pytest.fixture(scope="session")

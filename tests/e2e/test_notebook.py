@@ -34,6 +34,13 @@ def test_up_prints_the_viewer_address_password_and_engines(cluster):
         JupyterClient(cluster.url, password=cluster.password + "x")
 
 
+def test_containers_reach_this_machine_as_host_containers_internal_through_their_networks_gateway(cluster):
+    viewer = cluster.viewer()
+    [network] = viewer.attrs["NetworkSettings"]["Networks"].values()
+    code, output = viewer.exec_run(["getent", "hosts", "host.containers.internal"])
+    assert code == 0 and output.decode().split()[0] == network["Gateway"], output
+
+
 def test_the_repository_notebook_runs_on_the_engines(cluster):
     viewer = cluster.viewer()
     ids = engine_ids(viewer, cluster.engines)

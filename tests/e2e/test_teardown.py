@@ -32,10 +32,5 @@ def test_down_keeps_only_the_workspace_volume_with_keep_volumes_then_leaves_noth
     local.ok("down", "--workspace", cluster.workspace)
     for workspace in WORKSPACES:
         assert owned(engine_client, workspace=workspace) == {"containers": [], "volumes": [], "networks": []}
-    # `down` removes the networks of its workspace's namespaces only; on Docker the notebook
-    # repository fixture made the namespace `default`'s to learn its gateway: no workspace's.
-    for network in engine.networks(engine_client, "default"):
-        if not engine.network_users(engine_client, network):
-            network.remove()
     if not engine.containers(engine_client):  # no other local run on this machine
         assert owned(engine_client) == {"containers": [], "volumes": [], "networks": []}
