@@ -7,8 +7,8 @@ the project's files owned by the user. The user installs pipenv with pip (the ve
 pins) and runs the README's test command, ``pipenv sync --dev && pipenv run test``, on a
 set-up test, a container test and an end-to-end test: the user's own venv, tests/run.sh's whole
 set-up (Node.js, the engine found, ``npm ci``, the chromium check), then pytest. Only the
-checkov venv is lent (CHECKOV_VENV, read-only): it takes minutes to install, the tests chosen
-do not run it, and nothing about it differs for a non-root user.
+checkov venv is lent (CHECKOV_VENV, read-only) where the user may run it: it takes minutes to
+install, the tests chosen do not run it, and nothing about it differs for a non-root user.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ import pytest
 
 from localrun.engine_setup import ping
 
+from tests.users import useradd_arguments
+
 pytestmark = pytest.mark.container
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,7 +41,7 @@ PASSED_ENV = ("LANG", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "REQUESTS_CA_BUNDL
 @pytest.fixture(scope="module")
 def user():
     name = f"nonroot-{uuid.uuid4().hex[:6]}"
-    subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", name], check=True)
+    subprocess.run(["useradd", *useradd_arguments(), "--create-home", "--shell", "/bin/bash", name], check=True)
     try:
         yield name
     finally:
@@ -122,9 +124,18 @@ def test_without_an_engine_it_answers_one_line_and_installs_nothing(user, synced
     assert line.endswith("as root on Debian, `local up` and `pipenv run test` set Podman up themselves")
 
 
+def lent_checkov(user: str, project: Path) -> dict[str, str]:
+    """CHECKOV_VENV=this project's checkov venv when ``user`` may run it; else nothing, and the
+    user's test command installs its own (where the project lives under a directory other users
+    cannot enter, such as /root on a fresh machine)."""
+    checkov = REPO / ".tools" / "checkov"
+    usable = as_user(user, project, ["test", "-x", str(checkov / "bin" / "checkov")], timeout=30).returncode == 0
+    return {"CHECKOV_VENV": str(checkov)} if usable else {}
+
+
 def test_the_test_command_runs_as_a_non_root_user_on_its_docker_socket(user, synced, users_socket):
     run = as_user(user, synced, ["pipenv", "run", "test", "-p", "no:cacheprovider", "-q", *INNER_TESTS],
-                  timeout=1500, DOCKER_HOST=users_socket, CHECKOV_VENV=str(REPO / ".tools" / "checkov"))
+                  timeout=1500, DOCKER_HOST=users_socket, **lent_checkov(user, synced))
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-6000:]
     assert f"engine: using {users_socket} (DOCKER_HOST)" in run.stderr

@@ -35,9 +35,11 @@ import pytest
 import yaml
 
 from tests.terraform_binary import terraform
+from tests.users import useradd_arguments
 
-#: uv of the project's venv (a static binary any user may run): makes the stand-in Python's venv.
-UV = str(Path(sys.executable).parent / "uv")
+#: uv of the project's venv (a static binary): makes the stand-in Python's venv. It is copied
+#: for the user, since the project may live where other users cannot go (/root on a fresh machine).
+UV = Path(sys.executable).parent / "uv"
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOW = REPO / ".github" / "workflows" / "ci.yml"
@@ -251,13 +253,15 @@ class HostedRunner:
         self.tear_down()
 
     def set_up(self) -> None:
-        subprocess.run(["useradd", "--create-home", "--user-group", "--shell", "/bin/bash", self.user],
+        subprocess.run(["useradd", *useradd_arguments(), "--create-home", "--user-group", "--shell", "/bin/bash",
+                        self.user],
                        check=True, capture_output=True, text=True)
         subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(REPO), str(self.workspace)],
                        check=True, capture_output=True, text=True)
         for name in ("temp", "toolcache", "files"):
             (self.root / name).mkdir()
         (self.root / "files" / "terraformrc").write_text("")  # the machine's own points at a missing file
+        shutil.copy2(UV, self.root / "files" / "uv")
         self.root.chmod(0o755)
         subprocess.run(["chown", "-R", f"{self.user}:{self.user}", str(self.root)], check=True)
 
@@ -278,7 +282,8 @@ class HostedRunner:
         # actions/setup-python: a Python 3.11 of the user's own, first on PATH.
         venv = self.root / "toolcache" / "Python" / "3.11" / "x64"
         # uv makes it: a bare Debian's python3 has no venv module (python3-venv).
-        self.as_user([UV, "venv", "--quiet", "--seed", "--python", python, str(venv)], check=True)
+        self.as_user([str(self.root / "files" / "uv"), "venv", "--quiet", "--seed", "--python", python, str(venv)],
+                     check=True)
         self.prepend_path(str(venv / "bin"))
         # hashicorp/setup-terraform: this machine's terraform (CI's pin has the same major.minor);
         # none of the steps run here needs it (init and plan cannot run offline).
