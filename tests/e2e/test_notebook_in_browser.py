@@ -5,7 +5,8 @@ The chromium is $CHROMIUM (the users' CI sets it to Playwright's chromium), else
 PATH (Debian's, installed by tests/run.sh as root), driven by Playwright; no browser is downloaded.
 The screenshot of the run notebook is the README's picture (docs/notebook.png); the one of a
 notebook whose cell waits with ``AsyncResult.wait_interactive()`` is the widgets recipe's
-(docs/recipes/widgets.png).
+(docs/recipes/widgets.png). Each run writes them under build/screenshots/ (a test does not
+change tracked files); ``UPDATE_SCREENSHOTS=1`` also copies them over the docs' pictures.
 """
 
 from __future__ import annotations
@@ -31,8 +32,18 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run",
 ]
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "notebook.png"
-WIDGETS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "recipes" / "widgets.png"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "build" / "screenshots"
+SCREENSHOT = SCREENSHOTS / "notebook.png"
+WIDGETS_SCREENSHOT = SCREENSHOTS / "widgets.png"
+#: Where each screenshot goes in the docs, with UPDATE_SCREENSHOTS=1.
+DOCS_PICTURES = {SCREENSHOT: ROOT / "docs" / "notebook.png", WIDGETS_SCREENSHOT: ROOT / "docs" / "recipes" / "widgets.png"}
+
+
+def keep_screenshot(path: Path) -> None:
+    """The docs' picture is replaced by a new screenshot only when asked (UPDATE_SCREENSHOTS=1)."""
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        shutil.copyfile(path, DOCS_PICTURES[path])
 TIMEOUT_MS = 90_000
 
 
@@ -122,8 +133,9 @@ def test_the_notebook_runs_in_the_browser_and_shows_the_engine_ids(page, cluster
     match = re.search(r"engine ids: (\[[0-9, ]*\])", ids_output.inner_text())
     assert match, ids_output.inner_text()
     assert ast.literal_eval(match.group(1)) == expected
-    SCREENSHOT.parent.mkdir(exist_ok=True)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
+    keep_screenshot(SCREENSHOT)
 
 
 WIDGETS_NOTEBOOK = "wait-interactive.ipynb"
@@ -187,7 +199,8 @@ def test_wait_interactive_draws_its_progress_bar_in_the_notebook(page, cluster, 
         assert bar.locator(".progress-bar-success").count() == 1
         assert f"{tasks}/{tasks}" in widget.inner_text()
         assert "tasks/s" in widget.inner_text()
-        WIDGETS_SCREENSHOT.parent.mkdir(exist_ok=True)
+        WIDGETS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(WIDGETS_SCREENSHOT), clip=_down_to(page, page.locator(".jp-CodeCell").first))
+        keep_screenshot(WIDGETS_SCREENSHOT)
     finally:
         page.request.delete(f"{cluster.url}api/contents/{WIDGETS_NOTEBOOK}", headers=_xsrf_headers(page))
