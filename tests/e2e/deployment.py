@@ -15,11 +15,13 @@ not do: the image clones with ``--depth 1``, which needs a smart server.)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,6 +213,21 @@ def up_json(local: Local, *args: str, **parameters: str) -> tuple[dict, float]:
     return json.loads(result.stdout), time.monotonic() - started
 
 
+@contextlib.contextmanager
+def brought_up(local: Local, client, workspace: str, parameters: dict[str, str], what: str) -> Iterator[Deployment]:
+    """Both stacks up in ``workspace`` (``local up --build``), brought down again afterwards.
+
+    --build: the image is rebuilt from the current image/ (seconds with the layer cache; the
+    container tests build the same tag), never an old one left in the engine."""
+    try:
+        printed, seconds = up_json(local, "--workspace", workspace, "--build", **parameters)
+        print(f"\nlocal up ({what}, workspace {workspace}): {seconds:.1f} s", file=sys.stderr)
+        yield Deployment(url=printed["url"], password=printed["password"], engines=printed["engines"],
+                         workspace=workspace, parameters=parameters, client=client)
+    finally:
+        local("down", "--workspace", workspace)
+
+
 @pytest.fixture(scope="session")
 def cluster(local, notebook_repository, engine_client):
     """Both stacks up in workspace e2e: generated labels and password, 2 engines, the repository."""
@@ -219,12 +236,5 @@ def cluster(local, notebook_repository, engine_client):
         "IPYTHON_NOTEBOOK_REPOSITORY": notebook_repository,
         "IPYTHON_IMAGE": IMAGE,
     }
-    try:
-        # --build: the image is rebuilt from the current image/ (seconds with the layer cache;
-        # the container tests build the same tag), never an old one left in the engine.
-        printed, seconds = up_json(local, "--workspace", WORKSPACE, "--build", **parameters)
-        print(f"\nlocal up (first, workspace {WORKSPACE}): {seconds:.1f} s", file=sys.stderr)
-        yield Deployment(url=printed["url"], password=printed["password"], engines=printed["engines"],
-                         workspace=WORKSPACE, parameters=parameters, client=engine_client)
-    finally:
-        local("down", "--workspace", WORKSPACE)
+    with brought_up(local, engine_client, WORKSPACE, parameters, "first") as deployment:
+        yield deployment

@@ -8,14 +8,13 @@ each engine reports its group, and a DirectView of one group's engines runs only
 from __future__ import annotations
 
 import json
-import sys
 import uuid
 
 import pytest
 
 from tests.roles.kernel_client import JupyterClient
 
-from .deployment import IMAGE, Deployment, up_json
+from .deployment import IMAGE, brought_up
 
 WORKSPACE = "e2e-groups"
 SHARED = "/home/ipython/shared"
@@ -40,13 +39,8 @@ rc.close()
 def grouped(local, engine_client):
     parameters = {"IPYTHON_ENGINES": "1", "IPYTHON_ENGINE_GROUPS": "big:2", "IPYTHON_SHARED_STORAGE": "1Gi",
                   "IPYTHON_IMAGE": IMAGE}
-    try:
-        printed, seconds = up_json(local, "--workspace", WORKSPACE, "--build", **parameters)
-        print(f"\nlocal up (workspace {WORKSPACE}, 1 + 2 engines, shared volume): {seconds:.1f} s", file=sys.stderr)
-        yield Deployment(url=printed["url"], password=printed["password"], engines=printed["engines"],
-                         workspace=WORKSPACE, parameters=parameters, client=engine_client)
-    finally:
-        local("down", "--workspace", WORKSPACE)
+    with brought_up(local, engine_client, WORKSPACE, parameters, "1 + 2 engines, shared volume") as deployment:
+        yield deployment
 
 
 def test_a_file_a_notebook_writes_to_the_shared_volume_is_read_by_every_engine_and_groups_are_addressable(grouped):
