@@ -8,7 +8,8 @@ controller (+ message_limit, which runs the controller process with a maximum me
 task_records, the hub's task records, and task_bounds, the rest of its memory per task),
 engine (+ controller_watch and registration_watch, both a subscription_watch), workspace
 and requirements_install (IPYTHON_NOTEBOOK_REPOSITORY), workspace_seed (notebooks baked into the
-image), assemble (S2I), healthcheck,
+image), assemble (S2I), healthcheck, memory_cgroup (the container's memory limit, and its OOM
+kills in the roles' logs),
 ipython_parallel_shim / shim_install (``IPython.parallel``), secret_handoff (no secret in any
 process's initial environment), pycache_seed (the start path's byte-code, linked in by
 entrypoint.py), cli.

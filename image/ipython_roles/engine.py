@@ -69,6 +69,7 @@ from pathlib import Path
 from . import connection_info
 from .controller_watch import ControllerRestartWatch
 from .logs import command_line, log
+from .memory_cgroup import OomKillWatch
 from .registration_watch import REGISTERED, UNREGISTERED, RegistrationWatch, registered_engines
 from .runtime_paths import write_private_json
 
@@ -203,6 +204,7 @@ class EngineSupervisor:
         self._heart_since: float | None = None  # when this ipengine's heart was first seen connected
         self._next_registration_check = 0.0
         self._restart_delay = 0.0  # before the next ipengine, after a restart of ours
+        self._oom_kills = OomKillWatch()  # the container's OOM-kill count, for the exit line
 
     # -- the state file the healthcheck reads --
     def _update(self, **changes) -> None:
@@ -304,6 +306,9 @@ class EngineSupervisor:
         self._request_restart()
 
     def _failure_hint(self, status: int) -> str:
+        if status == -signal.SIGKILL:  # the OOM killer's signal: did the container's count go up?
+            news = self._oom_kills.news()
+            return f": {news}" if news else ""
         if status != 255:
             return ""
         if self.socket_options and self._restart_watch is not None and self._restart_watch.last_clock is not None:

@@ -23,13 +23,24 @@ Limit: on cgroup v2, Kubernetes (1.28+) sets ``memory.oom.group`` = 1 on contain
 killer kills every process of the container together, whatever their ``oom_score_adj``; only a
 kubelet with ``singleProcessOOMKill: true`` (1.32+) or cgroup v1 keeps the choice to one process.
 :func:`oom_group_note` reads that file so the viewer can say so in its log.
+
+The log: Jupyter only says "restarting kernel" when a kernel died, whatever killed it. Before
+its restarter restarts a dead kernel (``restart_kernel``), :class:`OomFirstKernelManager` looks
+at how the kernel ended: killed by SIGKILL while the container's OOM-kill count went up since
+the last look (memory_cgroup, one watch for the whole server) is one WARNING in the viewer's log,
+``kernel <id> was OOM-killed (the container's memory limit is 512 MiB; 1 OOM kill so far)``, in
+``kubectl logs`` on Kubernetes. A restart the user asks for, of a live kernel, looks at nothing.
 """
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
+from typing import Any
 
 from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
+
+from .memory_cgroup import OomKillWatch
 
 OOM_SCORE_ADJ = 1000
 SHELL = "/bin/sh"
@@ -39,6 +50,10 @@ _SCRIPT = (
     ' exec "$@"'
 )
 OOM_GROUP_FILE = Path("/sys/fs/cgroup/memory.oom.group")
+#: How a kernel killed by SIGKILL ends: its own status, or a wrapping shell's (128 + 9).
+KILLED_STATUSES = (-signal.SIGKILL, 128 + signal.SIGKILL)
+#: The container's OOM-kill count, looked at when a kernel is found killed (one for the server).
+OOM_KILLS = OomKillWatch()
 
 
 def oom_first_command(kernel_command: list[str]) -> list[str]:
@@ -51,6 +66,14 @@ class OomFirstKernelManager(ServerKernelManager):
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         return oom_first_command(super().format_kernel_cmd(extra_arguments))
+
+    async def restart_kernel(self, *args: Any, **kwargs: Any) -> None:
+        # Jupyter's restarter calls this once it found the kernel dead; the process's status is
+        # still there to read (a live kernel, restarted on request, has none)
+        status = await self.provisioner.poll() if self.provisioner is not None else None
+        if status in KILLED_STATUSES and (news := OOM_KILLS.news()):
+            self.log.warning("kernel %s was %s", self.kernel_id, news)
+        return await super().restart_kernel(*args, **kwargs)
 
 
 def oom_group_note(path: Path = OOM_GROUP_FILE) -> str | None:

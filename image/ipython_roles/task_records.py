@@ -20,10 +20,10 @@ fit a controller container limited to 1 GiB.
 * the ids of culled records, kept so that a lookup says "culled" rather than "no such task",
   are bounded to the last ``finished_window``;
 * limits, sized to the container's memory limit M (cgroup v2 or v1, the process's own cgroup
-  and its ancestors): ``record_limit``, M / 64 KiB records, at least 1024 and at most 16384 (a
-  record of a tiny task takes about 12 KiB with its share of the heap: ~190 MiB for 16384;
-  ``pipenv run bench --only memory``); ``size_limit``, the bytes of the tasks' arguments and
-  results, M / 4, at most ipyparallel's 1 GiB;
+  and its ancestors: memory_cgroup): ``record_limit``, M / 64 KiB records, at least 1024 and at
+  most 16384 (a record of a tiny task takes about 12 KiB with its share of the heap: ~190 MiB
+  for 16384; ``pipenv run bench --only memory``); ``size_limit``, the bytes of the tasks'
+  arguments and results, M / 4, at most ipyparallel's 1 GiB;
 * it installs task_bounds once the controller runs, which bounds the rest of the controller's
   per-task memory: the hub's and the task scheduler's ids of finished tasks (the last
   ``finished_window``, 2 x ``record_limit``), and the tasks held at once (``max_held_tasks``,
@@ -41,11 +41,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
 
 from ipyparallel.controller.dictdb import DictDB
 from traitlets import Integer, default
 
+from .memory_cgroup import container_memory_limit
 from .task_bounds import Summary
 
 #: The most records by default, whatever the memory (~190 MiB of tiny tasks' records).
@@ -57,52 +57,7 @@ MEMORY_PER_RECORD = 64 * 1024
 MAX_SIZE_LIMIT = 1024**3
 #: The share of the container's memory limit the stored arguments and results may take.
 MEMORY_SHARE = 4
-#: cgroup v1 reports "no limit" as a number near 2**63.
-_UNLIMITED = 1 << 62
 _LATEST = datetime.max.replace(tzinfo=timezone.utc)
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-PROC_CGROUP = Path("/proc/self/cgroup")
-
-
-def _own_cgroups(proc_cgroup: Path) -> tuple[str, str]:
-    """This process's cgroup paths: (cgroup v2, cgroup v1 memory controller); "/" when unknown."""
-    v2 = v1 = "/"
-    try:
-        lines = proc_cgroup.read_text().splitlines()
-    except OSError:
-        return v2, v1
-    for line in lines:
-        number, _, rest = line.partition(":")
-        controllers, _, path = rest.partition(":")
-        if number == "0" and not controllers:
-            v2 = path or "/"
-        elif "memory" in controllers.split(","):
-            v1 = path or "/"
-    return v2, v1
-
-
-def _with_ancestors(folder: Path, path: str) -> list[Path]:
-    parts = PurePosixPath(path).parts[1:]
-    return [folder.joinpath(*parts[:depth]) for depth in range(len(parts), -1, -1)]
-
-
-def container_memory_limit(cgroup_root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_CGROUP) -> int | None:
-    """The memory limit of this container (or of this process's cgroup) in bytes: the smallest
-    ``memory.max`` (cgroup v2) or ``memory.limit_in_bytes`` (v1) of this process's cgroup and its
-    ancestors; None when there is none or it cannot be read. Inside a container the cgroup files
-    are usually the container's own at the root; on a host they are found by /proc/self/cgroup."""
-    v2, v1 = _own_cgroups(proc_cgroup)
-    files = [folder / "memory.max" for folder in _with_ancestors(cgroup_root, v2)]
-    files += [folder / "memory.limit_in_bytes" for folder in _with_ancestors(cgroup_root / "memory", v1)]
-    limits = []
-    for path in files:
-        try:
-            text = path.read_text().strip()
-        except OSError:
-            continue
-        if text.isdigit() and 0 < int(text) < _UNLIMITED:  # v2 says "max" for no limit
-            limits.append(int(text))
-    return min(limits, default=None)
 
 
 def size_limit_for(memory_limit: int | None) -> int:

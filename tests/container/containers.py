@@ -137,6 +137,15 @@ def running_viewer(client: Any, image: str, password: str) -> Iterator[Started]:
         remove(started)
 
 
+def oom_kills(started: Started) -> tuple[int | None, str]:
+    """The OOM kills the container's memory cgroup counted (v1's memory.oom_control, v2's
+    memory.events; None when neither says), and what the files said."""
+    _, counters = started.exec(["sh", "-c", "cat /sys/fs/cgroup/memory/memory.oom_control "
+                                            "/sys/fs/cgroup/memory.events 2>/dev/null; true"])
+    kills = [int(line.split()[1]) for line in counters.splitlines() if line.startswith("oom_kill ")]
+    return (kills[0] if kills else None), counters
+
+
 def healthcheck_command(started: Started) -> list[str]:
     """The image's HEALTHCHECK test as an argv (as the container got it from the image)."""
     started.container.reload()

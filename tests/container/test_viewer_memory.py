@@ -1,9 +1,11 @@
 """A viewer container at its memory limit: the kernel that went past it dies and is restarted,
-the Jupyter server goes on (kernel_launcher: every kernel starts with oom_score_adj=1000)."""
+the Jupyter server goes on (kernel_launcher: every kernel starts with oom_score_adj=1000), and the
+container's log says that the kernel was OOM-killed (memory_cgroup)."""
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 
@@ -18,6 +20,7 @@ pytestmark = pytest.mark.container
 
 PASSWORD = "memory test password"
 MEMORY_LIMIT = "512m"
+MEMORY_LIMIT_WORDS = "512 MiB"
 PROBE = (
     "import os\n"
     "print(os.getpid(), os.getppid(), open('/proc/self/oom_score_adj').read().strip(),"
@@ -79,17 +82,21 @@ def test_a_kernel_past_the_memory_limit_dies_and_restarts_while_the_server_goes_
             logs = started.logs()
             print(f"kernel {kernel} -> {restarted} after {seconds:.1f} s; /api answered {answers}; "
                   f"kernel states {states}; the allocation: {outcome}\n" + "\n".join(
-                      line for line in logs.splitlines() if "estart" in line or "died" in line))
+                      line for line in logs.splitlines() if "estart" in line or "died" in line or "OOM" in line))
             assert restarted is not None, logs[-3000:]
             # the server that started the new kernel is the one that started the first
             assert restarted[1] == server and restarted[2:] == [1000, 0]
             assert set(answers) == {200}
             assert "restarting kernel" in logs.lower() or "restarted" in logs.lower(), logs[-3000:]
             # it was the OOM killer: the container's memory cgroup counted a kill (v1, or v2's events)
-            code, counters = started.exec(["sh", "-c", "cat /sys/fs/cgroup/memory/memory.oom_control "
-                                                       "/sys/fs/cgroup/memory.events 2>/dev/null; true"])
-            kills = [int(line.split()[1]) for line in counters.splitlines() if line.startswith("oom_kill ")]
-            assert kills and kills[0] >= 1, counters
+            kills, counters = containers.oom_kills(started)
+            assert kills is not None and kills >= 1, counters
+            # and the container's log says so, where `kubectl logs` shows it: one WARNING line
+            oom_lines = [line for line in logs.splitlines() if "OOM-killed" in line]
+            assert len(oom_lines) == 1, logs[-3000:]
+            said = re.search(rf"^\[W .*\] kernel {kernel_id} was OOM-killed \(the container's memory limit is "
+                             rf"{MEMORY_LIMIT_WORDS}; (\d+) OOM kills? so far\)$", oom_lines[0])
+            assert said and 1 <= int(said.group(1)) <= kills, (oom_lines, counters)
             assert started.status() == "running"
             started.container.reload()
             assert started.container.attrs.get("RestartCount", 0) == 0
