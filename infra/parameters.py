@@ -151,12 +151,27 @@ def _engine_groups(name: str, raw: str) -> tuple[EngineGroup, ...]:
     return tuple(groups)
 
 
+TRUSTED_PROXIES_ALLOWED = ("comma-separated IP addresses or CIDR networks of the proxies in front of the viewer, "
+                           "e.g. 10.244.0.0/16,fd00::/8")
+
+
+def _ip_networks(name: str, raw: str) -> tuple[str, ...]:
+    items = _items(name, raw, TRUSTED_PROXIES_ALLOWED)
+    for item in items:
+        try:
+            validation.ip_networks(name, (item,))
+        except InvalidValue as error:
+            raise InvalidValue(name, raw, f"in {item!r}: {error.allowed}") from None
+    return tuple(items)
+
+
 TEXT = Parse("text", lambda name, raw: raw)
 INTEGER = Parse("an integer", _integer, bad=("two", "1.5", ""))
 BOOLEAN = Parse("a boolean", _boolean, bad=("yes", "1", "maybe", ""))
 NODE_SELECTOR = Parse("node labels", _node_selector, bad=("gpu", "pool=gpu,,zone=a", ""))
 TOLERATIONS = Parse("taints", _tolerations, bad=("gpu:Sometimes", "=x", ""))
 ENGINE_GROUPS = Parse("engine groups", _engine_groups, bad=("gpu", "gpu:two", "gpu:2,,cpu:8", ""))
+IP_NETWORKS = Parse("IP networks", _ip_networks, bad=("", "10.0.0.0/8,,fd00::/8"))
 #: One Secret name, for every role's image_pull_secrets.
 SECRET_NAMES = Parse("a Secret name", lambda name, raw: (raw,), bad=("",))
 
@@ -304,6 +319,14 @@ PARAMETERS: tuple[Parameter, ...] = (
               "the ingress-nginx annotation `nginx.ingress.kubernetes.io/proxy-body-size`, nginx's syntax "
               "(a number with k, m or g; `0` no limit); other controllers: docs/recipes/uploads.md",
               viewer="ingress_body_size", bad=("64MB", "1.5g", "")),
+    Parameter("IPYTHON_TRUSTED_PROXIES", "none: a login is throttled by its TCP peer (behind the Ingress: the "
+              "ingress controller's address, shared by all clients)",
+              "IP addresses or CIDR networks of the proxies in front of the viewer, comma-separated: the "
+              "ingress controller's pod addresses or the pod network's CIDR (`10.244.0.0/16`). A login "
+              "through one of them is throttled by the client's address in X-Forwarded-For (the rightmost "
+              "entry that is not a trusted proxy) instead of the proxy's. Only safe when nothing else can "
+              "reach the viewer's port with such headers (docs/security.md, Login)",
+              viewer="trusted_proxies", parse=IP_NETWORKS, bad=("ingress-nginx", "10.0.0.1/8", "0.0.0.0/0")),
     Parameter("IPYTHON_TLS_SECRET", "`nbviewer-<user>-<cluster>-tls`",
               "Secret with the TLS certificate of the viewer's host",
               viewer="tls_secret_name", bad=("My_Secret",)),

@@ -278,6 +278,19 @@ ROWS = [
         "repository_update", "'never'", "'pull' unless notebook_repository is given"),
     Row("repository update without a repository", STACK, {"IPYTHON_REPOSITORY_UPDATE": "never"},
         "IPYTHON_REPOSITORY_UPDATE", "never", "'pull' unless IPYTHON_NOTEBOOK_REPOSITORY is given"),
+    # issue 14: the viewer's trusted proxies (login throttled per client behind the Ingress)
+    Row("trusted proxy not an IP address or network", PROP, prop("viewer", trusted_proxies=("ingress-nginx",)),
+        "trusted_proxies", "'ingress-nginx'", "an IP address or CIDR network"),
+    Row("trusted proxy not an IP address or network", STACK, {"IPYTHON_TRUSTED_PROXIES": "10.0.0.0/8,10.0.0.1/8"},
+        "IPYTHON_TRUSTED_PROXIES", "10.0.0.0/8,10.0.0.1/8", "in '10.0.0.1/8': an IP address or CIDR network"),
+    Row("trusted proxy not an IP address or network", IMAGE, {**VIEWER, "IPYTHON_TRUSTED_PROXIES": "ingress-nginx"},
+        "IPYTHON_TRUSTED_PROXIES", "ingress-nginx", "IP addresses or CIDR networks"),
+    Row("trusting every address", PROP, prop("viewer", trusted_proxies=("0.0.0.0/0",)), "trusted_proxies",
+        "'0.0.0.0/0'", "not 0.0.0.0/0 or ::/0 (every client could pick its address)"),
+    Row("trusting every address", STACK, {"IPYTHON_TRUSTED_PROXIES": "::/0"}, "IPYTHON_TRUSTED_PROXIES", "::/0",
+        "not 0.0.0.0/0 or ::/0 (every client could pick its address)"),
+    Row("trusting every address", IMAGE, {**VIEWER, "IPYTHON_TRUSTED_PROXIES": "10.0.0.0/8,0.0.0.0/0"},
+        "IPYTHON_TRUSTED_PROXIES", "10.0.0.0/8,0.0.0.0/0", "not 0.0.0.0/0 or ::/0 (every client could pick its address)"),
 ]
 
 

@@ -365,6 +365,12 @@ class NotebookViewerProps:
         "in 1 MiB chunks, a notebook saved whole), as the annotation "
         f"`{BODY_SIZE_ANNOTATION}` (nginx's syntax: a number with k, m or g; '0' no limit); "
         "None: no annotation (other Ingress controllers: docs/recipes/uploads.md)"))
+    trusted_proxies: tuple[str, ...] = field(default=(), metadata=_doc(
+        "(): a login is throttled by its TCP peer, behind the Ingress the ingress controller's "
+        "address, shared by all clients; IP addresses or CIDR networks of the ingress controller's "
+        "pods (or the pod network): a login through them is throttled by the client address in "
+        "X-Forwarded-For (IPYTHON_TRUSTED_PROXIES). Only safe when nothing else can reach the "
+        "viewer's port with such headers (docs/security.md#login)"))
     workspace_size: str = field(default=DEFAULT_WORKSPACE_SIZE, metadata=_doc(
         "size of the workspace PersistentVolumeClaim `<name>-workspace` (kept across deploys)"))
     storage_class: str | None = field(default=None, metadata=_doc(
@@ -423,6 +429,9 @@ class NotebookViewerProps:
                     f"no {BODY_SIZE_ANNOTATION!r} while ingress_body_size is given (set that instead)",
                 )
             annotations[BODY_SIZE_ANNOTATION] = self.ingress_body_size
+        if isinstance(self.trusted_proxies, list):
+            object.__setattr__(self, "trusted_proxies", tuple(self.trusted_proxies))
+        validation.ip_networks("trusted_proxies", self.trusted_proxies)
         validation.quantity("workspace_size", self.workspace_size)
         validation.optional_dns_subdomain("storage_class", self.storage_class)
         validation.instance("resources", self.resources, Resources, "a Resources")

@@ -7,6 +7,7 @@ an environment variable (``error: IPYTHON_X=<value>: <allowed>``).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
@@ -370,6 +371,27 @@ def string_map(prop: str, value: Any) -> dict[str, str]:
 def instance(prop: str, value: Any, cls: type, allowed: str) -> Any:
     if not isinstance(value, cls):
         raise InvalidValue(prop, value, allowed)
+    return value
+
+
+#: One trusted proxy (the image's IPYTHON_TRUSTED_PROXIES takes the same, comma-separated).
+IP_NETWORK_ALLOWED = (
+    "an IP address or CIDR network, IPv4 or IPv6 (10.244.0.0/16, fd00::/8, 192.0.2.7), no host bits "
+    "after a network's prefix, not 0.0.0.0/0 or ::/0 (every client could pick its address)"
+)
+
+
+def ip_networks(prop: str, value: Any) -> tuple[str, ...]:
+    """A tuple of IP addresses or CIDR networks (the image's rule: login_throttle.proxy_network)."""
+    if not isinstance(value, tuple):
+        raise InvalidValue(prop, value, "a tuple of IP addresses or CIDR networks, e.g. ('10.244.0.0/16',)")
+    for item in value:
+        try:
+            network = ipaddress.ip_network(item, strict=True) if isinstance(item, str) else None
+        except ValueError:
+            network = None
+        if network is None or network.prefixlen == 0:
+            raise InvalidValue(prop, item, IP_NETWORK_ALLOWED)
     return value
 
 

@@ -77,6 +77,7 @@ class NotebookViewer(Construct):
         cluster_issuer: str | None = ...,
         ingress_annotations: dict[str, str] | None = ...,
         ingress_body_size: str | None = ...,
+        trusted_proxies: tuple[str, ...] = ...,
         workspace_size: str = ...,
         storage_class: str | None = ...,
         image: str = ...,
@@ -176,6 +177,8 @@ class NotebookViewer(Construct):
             env.append(Env("IPYTHON_REPOSITORY_REQUIRED", "true"))
         if props.repository_update != DEFAULT_REPOSITORY_UPDATE:
             env.append(Env("IPYTHON_REPOSITORY_UPDATE", props.repository_update))
+        if props.trusted_proxies:
+            env.append(Env("IPYTHON_TRUSTED_PROXIES", ",".join(props.trusted_proxies)))
         if link is not None:
             env += [
                 Env("IPYTHON_CLUSTER_LABEL", cluster_value),

@@ -8,11 +8,14 @@ is :class:`ThrottledLoginHandler`, a subclass of Jupyter's ``LoginFormHandler``.
 
 * Throttle (login_throttle): per client address, 5 failures free, then 1, 2, 4 ... s up to 15
   min; 429 with ``Retry-After`` meanwhile, the password not even checked. The client address
-  is tornado's ``request.remote_ip``: the TCP peer, because ``ServerApp.trust_xheaders`` is off
-  (a client cannot pick its address with an ``X-Forwarded-For`` or ``X-Real-IP`` header). With
-  ``trust_xheaders`` on, tornado takes ``X-Real-IP`` (else the last ``X-Forwarded-For`` entry):
-  only right behind a proxy that overwrites both (ingress-nginx does), and only when nothing
-  else can reach the viewer's port.
+  (:meth:`ViewerIdentityProvider.login_address`) is tornado's ``request.remote_ip``, the TCP
+  peer (``ServerApp.trust_xheaders`` is off: tornado would believe the headers of any peer), so
+  a client cannot pick its address with an ``X-Forwarded-For`` or ``X-Real-IP`` header; unless
+  the peer is one of ``trusted_proxies`` (IPYTHON_TRUSTED_PROXIES): then it is the rightmost
+  ``X-Forwarded-For`` entry that is no trusted proxy, else ``X-Real-IP``
+  (login_throttle.client_address). Behind the Ingress, with the ingress controller's addresses
+  trusted, each client is throttled on its own instead of all sharing the controller's address.
+  The login's log lines name the client, and the proxy it came through.
 * Password checks (:class:`PasswordChecks`) never run on the server's event loop: argon2 (about
   60 ms of CPU each with Jupyter's parameters) runs in a thread of its own, one check at a time,
   at nice 10 (the event loop's thread, and the kernels, are scheduled first), and busy half of
@@ -41,11 +44,11 @@ from jupyter_server.auth.identity import PasswordIdentityProvider, User
 from jupyter_server.auth.login import LoginFormHandler
 from jupyter_server.auth.security import passwd_check
 from tornado.escape import xhtml_escape
-from traitlets import default
+from traitlets import List, Unicode, default
 
 from .cookie_policy import XsrfCookieOptions, cookie_flags
 from .login_sessions import LoginSessions
-from .login_throttle import LoginThrottle, client_key, retry_after_header
+from .login_throttle import LoginThrottle, client_address, client_key, proxy_network, retry_after_header
 
 PASSWORD_CHECK_NICE = 10
 MAX_WAITING_CHECKS = 32
@@ -119,12 +122,19 @@ def with_session(user: User, session: str) -> SessionUser:
 
 
 class ViewerIdentityProvider(PasswordIdentityProvider):
+    trusted_proxies = List(
+        Unicode(), config=True,
+        help="IP addresses or CIDR networks of the proxies whose X-Forwarded-For / X-Real-IP name "
+             "the client the login throttles (IPYTHON_TRUSTED_PROXIES); empty: the TCP peer.",
+    )
+
     @default("login_handler_class")
     def _default_login_handler_class(self):
         return ThrottledLoginHandler
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
+        self.proxy_networks = tuple(proxy_network(text) for text in self.trusted_proxies)
         self.login_throttle = LoginThrottle()
         self.sessions = LoginSessions()
         self.password_checks = PasswordChecks(self.hashed_password)
@@ -135,6 +145,14 @@ class ViewerIdentityProvider(PasswordIdentityProvider):
             settings["xsrf_cookie_kwargs"] = XsrfCookieOptions(getattr(self.parent, "base_url", "/"))
 
     # -- login --
+    def login_address(self, request: Any) -> tuple[str, str]:
+        """(the client's address, how the log names it): the TCP peer, or the client a trusted
+        proxy forwards, named with the proxy (``203.0.113.7 (via 10.244.1.5)``)."""
+        peer = request.remote_ip or ""
+        address = client_address(peer, request.headers.get("X-Forwarded-For"), request.headers.get("X-Real-IP"),
+                                 self.proxy_networks)
+        return address, address if address == peer else f"{address} (via {peer})"
+
     def start_session(self, handler: Any) -> SessionUser:
         """The user of a login that just succeeded, with a new session (never one the request
         brought along: a session id a visitor planted before logging in is worth nothing)."""
@@ -196,7 +214,7 @@ class ThrottledLoginHandler(LoginFormHandler):
     @allow_unauthenticated
     async def post(self) -> None:
         provider: ViewerIdentityProvider = self.identity_provider  # type: ignore[assignment]
-        address = self.request.remote_ip or ""
+        address, named = provider.login_address(self.request)
         key = client_key(address)
         throttle = provider.login_throttle
         wait = throttle.begin(key)
@@ -221,12 +239,12 @@ class ThrottledLoginHandler(LoginFormHandler):
             if lock:
                 self.log.warning(
                     "login: %d failed logins in a row from %s: its logins are refused for %s s",
-                    throttle.failures(key), address, retry_after_header(lock),
+                    throttle.failures(key), named, retry_after_header(lock),
                 )
             self.set_status(401)
             self._render(message={"error": "Invalid credentials"})
             return
         user = self.current_user = provider.start_session(self)
-        self.log.info("User %s logged in from %s.", user.username, address)
+        self.log.info("User %s logged in from %s.", user.username, named)
         provider.set_login_cookie(self, user)
         self._redirect_safe(self.get_argument("next", default=self.base_url))

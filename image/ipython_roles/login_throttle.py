@@ -18,6 +18,14 @@ together is the password check itself (see identity: one check at a time, a boun
 The key of an address: an IPv4 address as it is; an IPv6 address by its /64 network (what one
 subscriber usually gets, so not 2^64 fresh addresses); an IPv4-mapped IPv6 address as IPv4.
 
+The client address (:func:`client_address`) is the TCP peer, unless the peer is one of the
+trusted proxies (IPYTHON_TRUSTED_PROXIES, see settings): then it is the rightmost
+``X-Forwarded-For`` entry that is not itself a trusted proxy (each proxy appends the address it
+saw, so everything to the left of that entry may be the client's own invention), else
+``X-Real-IP`` when there is no ``X-Forwarded-For``, else the peer. A peer that is not trusted
+cannot change its address with either header. The rules of Rails' trusted proxies and uvicorn's
+``forwarded_allow_ips``; tornado's ``trust_xheaders`` is not used, since it believes any peer.
+
 The state is in memory, per server process: a restart forgets it. It is bounded to
 ``MAX_ADDRESSES`` (10,000) records of about 200 bytes; when full, forgotten records go first,
 then the least recently failing address. (An attacker with that many addresses can push an
@@ -30,7 +38,7 @@ import ipaddress
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 FREE_FAILURES = 5
@@ -53,6 +61,68 @@ def client_key(address: str) -> str:
             return str(ip.ipv4_mapped)
         return str(ipaddress.IPv6Network((ip, 64), strict=False))
     return str(ip)
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: X-Forwarded-For entries read from the right, at most: a long header costs no more.
+MAX_FORWARDED_HOPS = 16
+
+
+def proxy_network(text: str) -> IPNetwork:
+    """A trusted proxy: an IP address (a /32 or /128) or a network in CIDR notation, without host
+    bits after the prefix, and not every address (/0). ValueError otherwise."""
+    network = ipaddress.ip_network(text, strict=True)  # also refuses surrounding blanks
+    if network.prefixlen == 0:
+        raise ValueError(f"{text}: trusting every address lets every client pick its address")
+    return network
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address of a header entry or peer (IPv4-mapped IPv6 as IPv4, a port some proxies add
+    dropped: ``203.0.113.7:51234``, ``[2001:db8::7]:443``); None when it is not one."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1:text.index("]")]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def _trusted(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, trusted: Sequence[IPNetwork]) -> bool:
+    return any(ip in network for network in trusted)  # an address and a network of the other family: False
+
+
+def client_address(peer: str, forwarded_for: str | None, real_ip: str | None,
+                   trusted: Sequence[IPNetwork]) -> str:
+    """The client's address: ``peer`` (the TCP peer) unless it is a trusted proxy (see the module
+    docstring). ``forwarded_for`` is the X-Forwarded-For header, its lines joined by commas (as
+    tornado joins them), ``real_ip`` X-Real-IP; None when absent."""
+    peer_ip = _ip(peer) if trusted else None
+    if peer_ip is None or not _trusted(peer_ip, trusted):
+        return peer
+    if forwarded_for and forwarded_for.strip():
+        entries = forwarded_for.rsplit(",", MAX_FORWARDED_HOPS)[-MAX_FORWARDED_HOPS:]
+        for entry in reversed(entries):
+            ip = _ip(entry)
+            if ip is None:
+                # what a proxy wrote is an address: this is the client's invention, which a
+                # trusted proxy forwarded without appending what it saw. The peer, then: a key
+                # the client picks would escape the throttle
+                return peer
+            if not _trusted(ip, trusted):
+                return str(ip)
+        # every entry is a trusted address: the client is one of them, the leftmost read
+        return str(_ip(entries[0]))
+    if real_ip and real_ip.strip():
+        ip = _ip(real_ip)
+        return peer if ip is None else str(ip)
+    return peer
 
 
 def lock_seconds(failures: int, *, free: int = FREE_FAILURES, first: float = FIRST_LOCK_SECONDS,

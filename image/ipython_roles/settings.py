@@ -59,6 +59,14 @@ Variables (defaults in brackets):
 ``IPYTHON_ENGINE_GROUP``         [default] the engine's group, a DNS label of at most 63
                                  characters; an engine puts it into its namespace as
                                  ``engine_group`` (see engine); the other roles ignore it.
+``IPYTHON_TRUSTED_PROXIES``      [none] comma-separated IP addresses or CIDR networks (IPv4 or
+                                 IPv6) of the proxies in front of the viewer whose
+                                 ``X-Forwarded-For``/``X-Real-IP`` are believed: a login whose
+                                 TCP peer is one of them is throttled by the client address
+                                 those headers name (see login_throttle.client_address); unset,
+                                 by the TCP peer. Not ``0.0.0.0/0`` or ``::/0``. Only safe when
+                                 nothing but those proxies can reach the viewer's port. The
+                                 viewer role only.
 
 Any other ``IPYTHON_*`` variable is refused (exit 2) with a did-you-mean suggestion: a typo such
 as ``IPYTHON_CLUSTER_ENCRYPTON=none`` would otherwise be ignored silently. (IPYTHONDIR is not
@@ -80,6 +88,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
+from .login_throttle import proxy_network
 from .repository_source import RepositorySource, parse_repository, redact_url
 
 ROLES = ("viewer", "controller", "engine")
@@ -104,6 +113,7 @@ KNOWN_VARIABLES = (
     "IPYTHON_WORKSPACE_SEED",
     "IPYTHON_REPOSITORY_UPDATE",
     "IPYTHON_ENGINE_GROUP",
+    "IPYTHON_TRUSTED_PROXIES",
 )
 OWN_PREFIX = "IPYTHON_"
 _SECRET_LOOKING = re.compile(r"PASS|SECRET|KEY|TOKEN")
@@ -123,6 +133,10 @@ REPOSITORY_UPDATES = ("pull", "never")
 DEFAULT_REPOSITORY_UPDATE = "pull"
 DEFAULT_ENGINE_GROUP = "default"
 ENGINE_GROUP_MAX_LENGTH = 63
+TRUSTED_PROXIES_ALLOWED = (
+    "comma-separated IP addresses or CIDR networks of trusted proxies, IPv4 or IPv6 (10.0.0.0/8,fd00::/8), "
+    "no host bits after a network's prefix, not 0.0.0.0/0 or ::/0 (every client could pick its address)"
+)
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _HOSTNAME = re.compile(
@@ -148,6 +162,8 @@ class Settings:
     workspace_seed: Path = Path(DEFAULT_WORKSPACE_SEED)
     repository_update: str = DEFAULT_REPOSITORY_UPDATE
     engine_group: str = DEFAULT_ENGINE_GROUP
+    #: the trusted proxies' networks, normalized (``192.0.2.7`` -> ``192.0.2.7/32``)
+    trusted_proxies: tuple[str, ...] = ()
     password: str | None = field(default=None, repr=False)
     cluster_key: str | None = field(default=None, repr=False)
 
@@ -281,6 +297,16 @@ def _engine_group(environ: Mapping[str, str]) -> str:
     return value
 
 
+def _trusted_proxies(environ: Mapping[str, str]) -> tuple[str, ...]:
+    value = _get(environ, "IPYTHON_TRUSTED_PROXIES")
+    if value is None:
+        return ()
+    try:
+        return tuple(str(proxy_network(item.strip())) for item in value.split(","))
+    except ValueError:
+        raise ConfigError("IPYTHON_TRUSTED_PROXIES", value, TRUSTED_PROXIES_ALLOWED) from None
+
+
 def _key(environ: Mapping[str, str]) -> str | None:
     value = _get(environ, "IPYTHON_CLUSTER_KEY")
     if value is not None and not _KEY.match(value):
@@ -336,6 +362,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     repository = _repository(environ)
     repository_update = _choice(environ, "IPYTHON_REPOSITORY_UPDATE", REPOSITORY_UPDATES, DEFAULT_REPOSITORY_UPDATE)
     engine_group = _engine_group(environ)
+    trusted_proxies = _trusted_proxies(environ)
     password = _password(environ)
 
     if role in ("controller", "engine"):
@@ -369,6 +396,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         workspace_seed=workspace_seed,
         repository_update=repository_update,
         engine_group=engine_group,
+        trusted_proxies=trusted_proxies,
         password=password,
         cluster_key=key,
     )

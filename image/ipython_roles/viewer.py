@@ -23,13 +23,17 @@ on the 2-core test machine (tests/roles/test_login.py prints them):
   passwords in 32.5 s (the right one then accepted) are now 10 checks and 290 refusals, and the
   right password is refused until the lock runs out. In memory, at most 10,000 addresses; an
   IPv6 client counts by its /64.
-* The client address is the TCP peer: ``ServerApp.trust_xheaders`` stays off, so
-  ``X-Forwarded-For`` and ``X-Real-IP`` are ignored and forging them does not escape the
-  throttle. Behind the Ingress that peer is the ingress controller, so all clients share its
-  addresses: a flood there also throttles the user's own logins (not open sessions) until the
-  flood stops and the lock runs out, 15 minutes at most. Turning ``trust_xheaders`` on gives
-  per-client throttling behind a proxy that overwrites both headers (ingress-nginx does), and
-  is only safe when nothing but that proxy can reach the viewer's port.
+* The client address is the TCP peer, unless IPYTHON_TRUSTED_PROXIES names the peer as a
+  trusted proxy: then it is the rightmost ``X-Forwarded-For`` entry that is not a trusted proxy
+  (else ``X-Real-IP``), see login_throttle.client_address; the config hands the networks to
+  ``ViewerIdentityProvider.trusted_proxies``. Without the setting both headers are ignored and
+  forging them does not escape the throttle; but behind the Ingress the peer is the ingress
+  controller, so all clients share its addresses, and a flood there also throttles the user's
+  own logins (not open sessions) until the flood stops and the lock runs out, 15 minutes at
+  most. With the ingress controller's pod addresses (or the pod network's CIDR) trusted each
+  client is throttled on its own; that is only safe when nothing else can send those headers
+  to the viewer's port (docs/security.md, "Login"). ``ServerApp.trust_xheaders`` stays off in
+  both cases: tornado then believes the headers of any peer.
 * Password checks never run on the event loop (identity.PasswordChecks): argon2 (about 60 ms of
   CPU each) runs in a thread of its own, one check at a time, at nice 10 and busy half of the
   time at most, so a flood of checks costs at most half a core (about 8 checks/s); at most 32
@@ -122,9 +126,9 @@ def viewer_config(settings: Settings, hashed_password: str) -> dict:
         "root_dir": str(settings.notebook_dir),
         # reached through a Service / Ingress, so the Host header is never "localhost"
         "allow_remote_access": True,
-        # the client address is the TCP peer: X-Forwarded-For / X-Real-IP could be sent by
-        # anyone who reaches the port (see identity); X-Forwarded-Proto is read for cookie
-        # flags only (see cookie_policy)
+        # tornado would take X-Forwarded-For / X-Real-IP from any peer: the login reads them
+        # from trusted proxies only (ViewerIdentityProvider.trusted_proxies, see identity);
+        # X-Forwarded-Proto is read for cookie flags only (see cookie_policy)
         "trust_xheaders": False,
         "identity_provider_class": IDENTITY_PROVIDER,
         # nbgitpuller's /git-pull?repo=... link (behind the login, as every page); named here,
@@ -137,6 +141,8 @@ def viewer_config(settings: Settings, hashed_password: str) -> dict:
     config = {
         "ServerApp": server,
         "IdentityProvider": {"token": ""},
+        # IPYTHON_TRUSTED_PROXIES: whose forwarded headers name the client the login throttles
+        "ViewerIdentityProvider": {"trusted_proxies": list(settings.trusted_proxies)},
         "PasswordIdentityProvider": {
             "hashed_password": hashed_password,
             "password_required": bool(hashed_password),

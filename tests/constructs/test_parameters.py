@@ -81,6 +81,10 @@ BAD = [
     ({"IPYTHON_SHARED_STORAGE": "1Gi", "IPYTHON_SHARED_STORAGE_CLASS": "Fast NFS"}, r"IPYTHON_SHARED_STORAGE_CLASS=Fast NFS: a DNS name"),
     ({"IPYTHON_INGRESS_BODY_SIZE": "64MB"}, r"IPYTHON_INGRESS_BODY_SIZE=64MB: a size in nginx's syntax"),
     ({"IPYTHON_REPOSITORY_UPDATE": "PULL"}, r"IPYTHON_REPOSITORY_UPDATE=PULL: one of pull, never$"),
+    ({"IPYTHON_TRUSTED_PROXIES": "ingress-nginx"}, r"IPYTHON_TRUSTED_PROXIES=ingress-nginx: in 'ingress-nginx': an IP address or CIDR network"),
+    ({"IPYTHON_TRUSTED_PROXIES": "10.0.0.0/8,,fd00::/8"}, r"IPYTHON_TRUSTED_PROXIES=10\.0\.0\.0/8,,fd00::/8: comma-separated IP addresses or CIDR networks"),
+    ({"IPYTHON_TRUSTED_PROXIES": ""}, r"IPYTHON_TRUSTED_PROXIES=: comma-separated IP addresses or CIDR networks"),
+    ({"IPYTHON_TRUSTED_PROXIES": "0.0.0.0/0"}, r"IPYTHON_TRUSTED_PROXIES=0\.0\.0\.0/0: in '0\.0\.0\.0/0': .*not 0\.0\.0\.0/0 or ::/0"),
 ]
 
 
@@ -160,6 +164,9 @@ def test_good_parameters_synthesize_both_stacks_and_hint_at_the_password_variabl
         ({}, "viewer.repository_update", "pull"),
         ({"IPYTHON_REPOSITORY_UPDATE": "never", "IPYTHON_NOTEBOOK_REPOSITORY": "https://example.org/n.git"},
          "cluster.repository_update", "never"),
+        ({}, "viewer.trusted_proxies", ()),
+        ({"IPYTHON_TRUSTED_PROXIES": "10.244.0.0/16, fd00::/8,192.0.2.7"}, "viewer.trusted_proxies",
+         ("10.244.0.0/16", "fd00::/8", "192.0.2.7")),
     ],
 )
 def test_good_values_parse(env, field, expected):

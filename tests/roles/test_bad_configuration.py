@@ -17,6 +17,11 @@ CLUSTER = {"IPYTHON_CLUSTER_LABEL": "demo", "IPYTHON_CLUSTER_KEY": SECRET}
 VIEWER = {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_USER_PASSWORD": SECRET}
 CONTROLLER = {"IPYTHON_CONTAINER_TYPE": "controller", **CLUSTER}
 
+TRUSTED_PROXIES_ALLOWED = (
+    "comma-separated IP addresses or CIDR networks of trusted proxies, IPv4 or IPv6 (10.0.0.0/8,fd00::/8), "
+    "no host bits after a network's prefix, not 0.0.0.0/0 or ::/0 (every client could pick its address)"
+)
+
 # (id, environment, expected stderr line)
 CASES = [
     ("role unset", {}, "error: IPYTHON_CONTAINER_TYPE=<unset>: one of viewer, controller, engine"),
@@ -256,6 +261,18 @@ CASES = [
         # the closest of the image's names is the engine's group (the same rule as the stacks')
         "error: IPYTHON_ENGINES=2: not a variable of the image; did you mean IPYTHON_ENGINE_GROUP?",
     ),
+    *[
+        (f"trusted proxies {why}", {**VIEWER, "IPYTHON_TRUSTED_PROXIES": value},
+         f"error: IPYTHON_TRUSTED_PROXIES={value}: {TRUSTED_PROXIES_ALLOWED}")
+        for why, value in [
+            ("a host name", "ingress-nginx"),
+            ("a network with host bits", "10.0.0.1/8"),
+            ("a prefix too long", "10.0.0.0/33"),
+            ("with an empty item", "10.0.0.0/8,,fd00::/8"),
+            ("every IPv4 address", "0.0.0.0/0"),
+            ("every IPv6 address", "10.0.0.0/8,::/0"),
+        ]
+    ],
     (
         "workspace seed relative",
         {**VIEWER, "IPYTHON_WORKSPACE_SEED": "seed"},

@@ -11,6 +11,7 @@ import stat
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,9 +109,13 @@ class SourceAddressAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
 
 
-def client_from(url: str, source: str, password: str | None = None) -> JupyterClient:
+def client_from(url: str, source: str, password: str | None = None, *, forwarded_for: str | None = None) -> JupyterClient:
+    """A client connecting from ``source``; ``forwarded_for``: the X-Forwarded-For header of all
+    its requests (what a proxy adds, or what a client forges)."""
     jupyter = JupyterClient(url)
     jupyter.http.mount("http://", SourceAddressAdapter(source))
+    if forwarded_for is not None:
+        jupyter.http.headers["X-Forwarded-For"] = forwarded_for
     if password is not None:
         jupyter.login(password)
     return jupyter
@@ -143,8 +148,8 @@ class OwnViewer:
         return f"http://127.0.0.1:{self.port}"
 
 
-@pytest.fixture
-def own_viewer(tmp_path, ports) -> Iterator[OwnViewer]:
+@contextmanager
+def viewer_of_its_own(tmp_path, ports, **variables: str) -> Iterator[OwnViewer]:
     """A viewer of its own: what a test does to its throttle does not reach other tests."""
     port = ports.port()
     viewer = RoleProcess(
@@ -155,6 +160,7 @@ def own_viewer(tmp_path, ports) -> Iterator[OwnViewer]:
             "IPYTHON_USER_PASSWORD": PASSWORD,
             "IPYTHON_VIEWER_PORT": str(port),
             "IPYTHON_NOTEBOOK_DIR": str(tmp_path / "work"),
+            **variables,
         },
     ).start()
     try:
@@ -162,6 +168,12 @@ def own_viewer(tmp_path, ports) -> Iterator[OwnViewer]:
         yield OwnViewer(viewer, port)
     finally:
         viewer.stop()
+
+
+@pytest.fixture
+def own_viewer(tmp_path, ports) -> Iterator[OwnViewer]:
+    with viewer_of_its_own(tmp_path, ports) as viewer:
+        yield viewer
 
 
 FLOOD_ROUNDS = 8
@@ -310,6 +322,68 @@ def test_password_checks_wait_in_a_bounded_queue_and_the_rest_are_told_to_retry(
     with client_from(own_viewer.url, "127.0.0.5") as jupyter:
         # the queue is empty again: a login goes through
         assert attempt(jupyter, PASSWORD).status_code == 302
+
+
+# -- behind a proxy: IPYTHON_TRUSTED_PROXIES -------------------------------------------------------
+# Here 127.0.0.1 plays the ingress controller: every connection of a proxied client comes from it,
+# the client's own address in the X-Forwarded-For header it adds (ingress-nginx writes the address
+# it saw; a proxy that appends keeps what the client sent on the left).
+
+
+def fail_five_times(jupyter: JupyterClient) -> None:
+    assert [attempt(jupyter, "wrong").status_code for _ in range(5)] == [401] * 5
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_is_throttled_on_its_own(tmp_path, ports):
+    """The lock-out the default has behind the Ingress: one attacker's wrong passwords locked
+    every client of the ingress controller's address out. With the proxy's addresses trusted the
+    attacker is locked, and a user through the same proxy logs in at once."""
+    with viewer_of_its_own(tmp_path, ports, IPYTHON_TRUSTED_PROXIES="127.0.0.0/8") as viewer:
+        with client_from(viewer.url, "127.0.0.1", forwarded_for="203.0.113.7") as attacker:
+            fail_five_times(attacker)
+            refused = attempt(attacker, PASSWORD)
+            assert (refused.status_code, refused.headers["Retry-After"]) == (429, "1")
+            # a forged entry on the left of what the proxy appended changes nothing
+            attacker.http.headers["X-Forwarded-For"] = "198.51.100.9, 203.0.113.7"
+            assert attempt(attacker, PASSWORD).status_code == 429
+        with client_from(viewer.url, "127.0.0.1", forwarded_for="198.51.100.9") as user:
+            assert attempt(user, PASSWORD).status_code == 302
+            assert user.get("/api/contents").status_code == 200
+        log = viewer.process.log()
+    assert "5 failed logins in a row from 203.0.113.7 (via 127.0.0.1)" in log
+    assert "logged in from 198.51.100.9 (via 127.0.0.1)" in log
+
+
+@pytest.mark.parametrize("header", ["X-Forwarded-For", "X-Real-IP"])
+def test_by_default_a_forged_forwarded_address_does_not_escape_the_lock(own_viewer: OwnViewer, header: str):
+    """No IPYTHON_TRUSTED_PROXIES: the client is the TCP peer, whatever address it writes."""
+    with client_from(own_viewer.url, "127.0.0.8") as forger:
+        statuses = []
+        for n in range(5):
+            forger.http.headers[header] = f"203.0.113.{n + 1}"
+            statuses.append(attempt(forger, "wrong").status_code)
+        assert statuses == [401] * 5
+        forger.http.headers[header] = "198.51.100.9"
+        assert attempt(forger, PASSWORD).status_code == 429
+    assert "5 failed logins in a row from 127.0.0.8:" in own_viewer.process.log()
+
+
+def test_a_peer_that_is_not_a_trusted_proxy_is_throttled_by_its_own_address(tmp_path, ports):
+    """Only 127.0.0.1 is trusted: 127.0.0.9 sending X-Forwarded-For is keyed by 127.0.0.9, and
+    a client forwarded by 127.0.0.1 is not caught in its lock."""
+    with viewer_of_its_own(tmp_path, ports, IPYTHON_TRUSTED_PROXIES="127.0.0.1") as viewer:
+        with client_from(viewer.url, "127.0.0.9") as forger:
+            statuses = []
+            for n in range(5):
+                forger.http.headers["X-Forwarded-For"] = f"203.0.113.{n + 1}"
+                statuses.append(attempt(forger, "wrong").status_code)
+            assert statuses == [401] * 5
+            forger.http.headers["X-Forwarded-For"] = "198.51.100.9"
+            assert attempt(forger, PASSWORD).status_code == 429
+        with client_from(viewer.url, "127.0.0.1", forwarded_for="198.51.100.9") as user:
+            assert attempt(user, PASSWORD).status_code == 302
+        log = viewer.process.log()
+    assert "5 failed logins in a row from 127.0.0.9:" in log
 
 
 def set_cookies(response: requests.Response) -> dict[str, str]:

@@ -10,8 +10,10 @@ from ipython_roles.login_throttle import (
     FREE_FAILURES,
     MAX_LOCK_SECONDS,
     LoginThrottle,
+    client_address,
     client_key,
     lock_seconds,
+    proxy_network,
     retry_after_header,
 )
 
@@ -118,3 +120,82 @@ def test_forget_after_must_exceed_the_longest_lock():
 )
 def test_client_keys(address, key):
     assert client_key(address) == key
+
+
+# -- the client address behind trusted proxies (IPYTHON_TRUSTED_PROXIES) -------------------------
+
+def networks(*texts: str):
+    return tuple(proxy_network(text) for text in texts)
+
+
+PODS = networks("10.0.0.0/8", "fd00::/8")
+
+
+@pytest.mark.parametrize(
+    "peer, forwarded_for, real_ip, trusted, address",
+    [
+        # no trusted proxies (the default): the TCP peer, whatever the headers say
+        ("10.1.2.3", "203.0.113.7", "203.0.113.8", (), "10.1.2.3"),
+        # a peer that is not a trusted proxy: its headers change nothing
+        ("192.0.2.50", "203.0.113.7", "203.0.113.8", PODS, "192.0.2.50"),
+        ("192.0.2.50", None, "203.0.113.8", PODS, "192.0.2.50"),
+        # a trusted proxy: the client it forwards
+        ("10.1.2.3", "203.0.113.7", None, PODS, "203.0.113.7"),
+        # ... the rightmost entry: what the proxy itself saw, not what the client wrote before it
+        ("10.1.2.3", "198.51.100.9, 203.0.113.7", None, PODS, "203.0.113.7"),
+        ("10.1.2.3", "198.51.100.9,203.0.113.7", None, PODS, "203.0.113.7"),
+        # ... through a chain of trusted proxies: the rightmost that is not one of them
+        ("10.1.2.3", "198.51.100.9, 203.0.113.7, 10.9.9.9, 10.8.8.8", None, PODS, "203.0.113.7"),
+        # ... every entry a trusted address: the client is one of them, the leftmost
+        ("10.1.2.3", "10.4.4.4, 10.9.9.9", None, PODS, "10.4.4.4"),
+        # ... X-Real-IP only without X-Forwarded-For
+        ("10.1.2.3", None, "203.0.113.8", PODS, "203.0.113.8"),
+        ("10.1.2.3", "203.0.113.7", "203.0.113.8", PODS, "203.0.113.7"),
+        ("10.1.2.3", "", "203.0.113.8", PODS, "203.0.113.8"),
+        # ... no header at all: the proxy's own request
+        ("10.1.2.3", None, None, PODS, "10.1.2.3"),
+        # ... an entry that is not an address: the peer (a proxy that forwards such a thing
+        # forwards what the client wrote, and a key the client picks would escape the throttle)
+        ("10.1.2.3", "198.51.100.9, unknown", None, PODS, "10.1.2.3"),
+        ("10.1.2.3", "198.51.100.9, ", None, PODS, "10.1.2.3"),
+        ("10.1.2.3", None, "_hidden", PODS, "10.1.2.3"),
+        # ... ports some proxies add, and IPv6
+        ("10.1.2.3", "203.0.113.7:51234", None, PODS, "203.0.113.7"),
+        ("10.1.2.3", "[2001:db8::7]:443", None, PODS, "2001:db8::7"),
+        ("fd00::5", "2001:db8::7", None, PODS, "2001:db8::7"),
+        ("::ffff:10.1.2.3", "203.0.113.7", None, PODS, "203.0.113.7"),  # an IPv4 peer on a dual-stack socket
+        ("10.1.2.3", "::ffff:203.0.113.7", None, PODS, "203.0.113.7"),
+        # a single trusted address
+        ("127.0.0.1", "203.0.113.7", None, networks("127.0.0.1"), "203.0.113.7"),
+        ("127.0.0.2", "203.0.113.7", None, networks("127.0.0.1"), "127.0.0.2"),
+        # a Unix socket's peer (no IP address) is never a trusted proxy
+        ("", "203.0.113.7", None, PODS, ""),
+    ],
+)
+def test_client_address(peer, forwarded_for, real_ip, trusted, address):
+    assert client_address(peer, forwarded_for, real_ip, trusted) == address
+
+
+def test_a_forged_chain_longer_than_the_hops_read_gives_no_other_key():
+    """The entries are read from the right, at most MAX_FORWARDED_HOPS: a long header costs no more."""
+    from ipython_roles.login_throttle import MAX_FORWARDED_HOPS
+
+    chain = ", ".join(["10.0.0.1"] * 100_000 + ["203.0.113.7"])
+    assert client_address("10.1.2.3", chain, None, PODS) == "203.0.113.7"
+    trusted_only = ", ".join(["198.51.100.9"] + ["10.0.0.1"] * MAX_FORWARDED_HOPS)
+    assert client_address("10.1.2.3", trusted_only, None, PODS) == "10.0.0.1"
+
+
+@pytest.mark.parametrize("text, network", [
+    ("10.0.0.0/8", "10.0.0.0/8"), ("192.0.2.7", "192.0.2.7/32"), ("fd00::/8", "fd00::/8"),
+    ("2001:db8::1", "2001:db8::1/128"), ("127.0.0.0/8", "127.0.0.0/8"),
+])
+def test_proxy_networks(text, network):
+    assert str(proxy_network(text)) == network
+
+
+@pytest.mark.parametrize("text", ["10.0.0.1/8", "10.0.0.0/33", "ingress-nginx", "", " 10.0.0.0/8",
+                                  "0.0.0.0/0", "::/0", "10.0.0.0/8,fd00::/8"])
+def test_proxy_networks_refused(text):
+    with pytest.raises(ValueError):
+        proxy_network(text)

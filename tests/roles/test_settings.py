@@ -104,6 +104,31 @@ def test_secrets_are_not_in_the_repr():
     assert "topsecret" not in repr(settings) and "pw-secret" not in repr(settings)
 
 
+VIEWER = {"IPYTHON_CONTAINER_TYPE": "viewer", "IPYTHON_USER_PASSWORD": "pw-8char"}
+
+
+@pytest.mark.parametrize(
+    "value, networks",
+    [
+        (None, ()),
+        ("", ()),  # empty counts as unset, as for every variable
+        ("127.0.0.0/8", ("127.0.0.0/8",)),
+        ("10.0.0.0/8, 192.0.2.7,fd00::/8", ("10.0.0.0/8", "192.0.2.7/32", "fd00::/8")),
+        ("2001:DB8::1", ("2001:db8::1/128",)),
+    ],
+)
+def test_trusted_proxies_are_read_as_networks_and_handed_to_the_login(value, networks):
+    from ipython_roles.viewer import viewer_config
+
+    environ = {**HOME, **VIEWER} if value is None else {**HOME, **VIEWER, "IPYTHON_TRUSTED_PROXIES": value}
+    settings = load_settings(environ)
+    assert settings.trusted_proxies == networks
+    config = viewer_config(settings, "argon2:hash")
+    assert config["ViewerIdentityProvider"] == {"trusted_proxies": list(networks)}
+    # tornado's own handling trusts the headers of any peer: it stays off
+    assert config["ServerApp"]["trust_xheaders"] is False
+
+
 @pytest.mark.parametrize(
     "value, url, ref, clone_url",
     [
