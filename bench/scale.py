@@ -23,9 +23,10 @@ alternating, as elsewhere in bench/; ``--quick`` runs 8 engines and 200 tasks.
 ``python -m bench.scale --sizing 8,16,32,64`` measures one side at each engine count and prints
 the sizing table: the controller's CPU and memory against the number of engines.
 
-Everything runs on this machine: the engines' start-up (three Python processes each for ours: the
-supervisor, ipengine and its nanny; two for ipcluster's) competes with the controller for the same
-two cores, which a cluster whose engines have nodes of their own does not do.
+Everything runs on this machine: the engines' start-up (two Python processes each: for ours the
+supervisor, which is also the nanny, and ipengine; for ipcluster's ipengine and its nanny)
+competes with the controller for the same two cores, which a cluster whose engines have nodes of
+their own does not do.
 """
 
 from __future__ import annotations

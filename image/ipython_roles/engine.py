@@ -10,7 +10,8 @@ rescheduled, so the entrypoint does not exec ipengine but supervises it:
 2. start ipengine with the connection file computed from the environment and a uuid of the
    supervisor's choosing (``--Session.session``), so that notifications about it can be told,
    ``REGISTRATION_REPLY_SECONDS`` to wait for the hub's registration reply, and its group
-   (IPYTHON_ENGINE_GROUP) set as ``engine_group`` in its namespace (``IPEngine.startup_command``);
+   (IPYTHON_ENGINE_GROUP) set as ``engine_group`` in its namespace (``IPEngine.startup_command``).
+   The supervisor is also that ipengine's nanny, in a thread (engine_nanny): no nanny process;
 3. if ipengine exits, start it again (after about 1, 2, 4, 8 s, each stretched by a random
    0.5-1.5; at once after a controller restart);
 4. if the controller's heartbeat clock goes back (a new controller), or the controller announces
@@ -68,12 +69,19 @@ from pathlib import Path
 
 from . import connection_info
 from .controller_watch import ControllerRestartWatch
+from .engine_nanny import ENGINE_MODULE, NANNY_FD_VARIABLE, PACKAGE_PATH_VARIABLE, NannyRelay
 from .logs import command_line, log
 from .memory_cgroup import OomKillWatch
 from .registration_watch import REGISTERED, UNREGISTERED, RegistrationWatch, registered_engines
 from .runtime_paths import write_private_json
 
+#: The folder holding this package: ipengine runs ENGINE_MODULE from it (engine_process takes
+#: it off PYTHONPATH again before any task runs).
+PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+
 STATE_FILE = "ipython-roles-engine.json"
+#: After ipengine's exit, how long the supervisor waits for its nanny's notice to the hub.
+NANNY_JOIN_SECONDS = 1
 STOP_GRACE_SECONDS = 10
 BACKOFF_SECONDS = (1, 2, 4, 8)
 #: Each backoff is stretched by a random factor in this range, so that engines that failed
@@ -115,7 +123,7 @@ def engine_command(engine_file: Path, engine_uuid: str | None = None, group: str
     """ipengine's command line; ``group`` (a DNS label, settings validated it) is set as
     ``engine_group`` in the engine's namespace before it registers (``IPEngine.startup_command``),
     so a notebook finds each engine's group with ``rc[:].pull("engine_group", block=True)``."""
-    command = [sys.executable, "-m", "ipyparallel.engine", f"--IPEngine.url_file={engine_file}",
+    command = [sys.executable, "-m", ENGINE_MODULE, f"--IPEngine.url_file={engine_file}",
                f"--IPEngine.timeout={REGISTRATION_REPLY_SECONDS}"]
     if engine_uuid is not None:
         command.append(f"--Session.session={engine_uuid}")
@@ -204,6 +212,7 @@ class EngineSupervisor:
         self._heart_since: float | None = None  # when this ipengine's heart was first seen connected
         self._next_registration_check = 0.0
         self._restart_delay = 0.0  # before the next ipengine, after a restart of ours
+        self._nanny: NannyRelay | None = None  # the nanny of the current ipengine
         self._oom_kills = OomKillWatch()  # the container's OOM-kill count, for the exit line
 
     # -- the state file the healthcheck reads --
@@ -241,6 +250,8 @@ class EngineSupervisor:
 
     def _request_restart(self) -> None:
         self._restart_requested = True
+        if self._nanny is not None:
+            self._nanny.quiet()  # the controller dropped it or restarted: nothing to tell it
         self._terminate_child()
         self._wake.set()
 
@@ -331,6 +342,24 @@ class EngineSupervisor:
             self._sleep(WAIT_POLL_SECONDS)
         return False
 
+    def _start_ipengine(self, command: list[str]) -> tuple[subprocess.Popen, NannyRelay]:
+        """ipengine, and its nanny in a thread of ours (engine_nanny), joined by a socket pair
+        whose ipengine end it inherits."""
+        ours, theirs = socket.socketpair()
+        paths = [str(PACKAGE_PARENT), *(path for path in self.environ.get("PYTHONPATH", "").split(os.pathsep) if path)]
+        environ = {**self.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths)),
+                   PACKAGE_PATH_VARIABLE: str(PACKAGE_PARENT), NANNY_FD_VARIABLE: str(theirs.fileno())}
+        try:
+            child = subprocess.Popen(command, cwd=self.cwd, env=environ, pass_fds=(theirs.fileno(),))
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        nanny = NannyRelay(ours, engine_pid=child.pid, cluster_key=self.cluster_key)
+        nanny.start()
+        return child, nanny
+
     def _run_child(self) -> int:
         engine_uuid = str(uuid.uuid4())
         command = engine_command(self.engine_file, engine_uuid, self.group)
@@ -339,14 +368,16 @@ class EngineSupervisor:
         self._restart_requested = False  # whatever restarted before now, this one registers anew
         self._heart_since = None
         self._next_registration_check = time.monotonic() + REGISTRATION_FIRST_CHECK_SECONDS
-        self._child = subprocess.Popen(command, cwd=self.cwd, env=self.environ)
+        self._child, self._nanny = self._start_ipengine(command)
         self._update(phase=RUNNING, engine_pid=self._child.pid, engine_uuid=engine_uuid, engine_id=None,
                      registered=False)
         if self._stopping:  # a signal arrived while starting
             self._terminate_child()
         while True:
             try:
-                return self._child.wait(timeout=0.5)
+                status = self._child.wait(timeout=0.5)
+                self._nanny.join(NANNY_JOIN_SECONDS)  # it tells the hub that this ipengine ended
+                return status
             except subprocess.TimeoutExpired:
                 self._tick()
                 self._check_registration()

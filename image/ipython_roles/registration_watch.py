@@ -45,7 +45,7 @@ def _signature(key: bytes, parts: list[bytes]) -> bytes:
     return digest.hexdigest().encode("ascii")
 
 
-def _verified(frames: list[bytes], key: bytes) -> tuple[dict, dict] | None:
+def verified_message(frames: list[bytes], key: bytes) -> tuple[dict, dict] | None:
     """(header, content) of a message signed with ``key``; None when unsigned, forged or malformed."""
     try:
         start = frames.index(DELIMITER) + 1
@@ -60,8 +60,9 @@ def _verified(frames: list[bytes], key: bytes) -> tuple[dict, dict] | None:
         return None
 
 
-def signed_message(key: bytes, msg_type: str, content: dict) -> list[bytes]:
-    """The frames of a request as ipyparallel's Session sends it (hmac-sha256, json)."""
+def signed_message(key: bytes, msg_type: str, content: dict, parent: dict | None = None) -> list[bytes]:
+    """The frames of a message as ipyparallel's Session sends it (hmac-sha256, json); a reply
+    carries its request's header as ``parent``."""
     header = json.dumps({
         "msg_id": uuid.uuid4().hex,
         "msg_type": msg_type,
@@ -70,13 +71,13 @@ def signed_message(key: bytes, msg_type: str, content: dict) -> list[bytes]:
         "date": datetime.now(timezone.utc).isoformat(),
         "version": PROTOCOL_VERSION,
     }).encode("utf-8")
-    parts = [header, b"{}", b"{}", json.dumps(content).encode("utf-8")]
+    parts = [header, json.dumps(parent or {}).encode("utf-8"), b"{}", json.dumps(content).encode("utf-8")]
     return [DELIMITER, _signature(key, parts), *parts]
 
 
 def parse_notification(frames: list[bytes], key: bytes) -> tuple[str, str, int] | None:
     """(msg_type, engine uuid, engine id) of a correctly signed (un)registration notification."""
-    message = _verified(frames, key)
+    message = verified_message(frames, key)
     if message is None:
         return None
     header, body = message
@@ -88,7 +89,7 @@ def parse_notification(frames: list[bytes], key: bytes) -> tuple[str, str, int] 
 
 def parse_engines(frames: list[bytes], key: bytes) -> dict[str, int] | None:
     """uuid -> engine id from a correctly signed ``connection_reply``."""
-    message = _verified(frames, key)
+    message = verified_message(frames, key)
     if message is None:
         return None
     header, body = message
