@@ -19,6 +19,8 @@ thread-safe) while they do.
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -40,6 +42,8 @@ PROP, STACK, IMAGE = "construct prop", "stack parameter", "image environment"
 MAIN = REPO / "infra" / "main.py"
 ENTRYPOINT = REPO / "image" / "entrypoint.py"
 FAST_EXIT_SECONDS = 5
+#: the role's log lines (ipython_roles.logs): a time stamp, then the prefix
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[entrypoint\] ")
 
 KEY = "a-cluster-key-of-at-least-32-characters"
 TOKEN = "ghp_0123456789abcdefSECRET"
@@ -60,6 +64,9 @@ class Row:
     shown: str  # how the value appears in it
     allowed: str  # a part of what-is-allowed
     secret: str | None = field(default=None)
+    #: A mistake only the role's start can find (a repository that cannot be cloned): the role
+    #: logs its start before the one error line, and its workspace folder exists, empty.
+    at_start: bool = field(default=False)
 
 
 def prop(construct: str, **props) -> dict:
@@ -130,6 +137,16 @@ ROWS = [
         LONG_SHOWN, "at most 2048 characters"),
     Row("repository URL too long", IMAGE, {**ENGINE, "IPYTHON_NOTEBOOK_REPOSITORY": LONG_URL},
         "IPYTHON_NOTEBOOK_REPOSITORY", LONG_SHOWN, "at most 2048 characters"),
+    # what only cloning finds, with IPYTHON_REPOSITORY_REQUIRED=true (else one log line, and the role starts)
+    Row("repository that is not a git repository", IMAGE,
+        {**ENGINE, "IPYTHON_NOTEBOOK_REPOSITORY": "file:///etc", "IPYTHON_REPOSITORY_REQUIRED": "true"},
+        "IPYTHON_NOTEBOOK_REPOSITORY", "file:///etc", "could not be cloned: not a git repository: /etc",
+        at_start=True),
+    Row("ssh repository URL (the image has no ssh client)", IMAGE,
+        {**VIEWER, "IPYTHON_NOTEBOOK_REPOSITORY": "git@example.org:team/notebooks.git",
+         "IPYTHON_REPOSITORY_REQUIRED": "true"},
+        "IPYTHON_NOTEBOOK_REPOSITORY", "<hidden>@example.org:team/notebooks.git",  # a user part may be a token
+        "need an ssh client, which the image does not have; use https://", at_start=True),
     Row("refused repository URL with credentials", PROP,
         prop("cluster", notebook_repository=f"https://{TOKEN}@example.org/my repo.git"), "notebook_repository",
         "'https://<hidden>@example.org/my repo.git'", "no spaces", secret=TOKEN),
@@ -352,14 +369,18 @@ def _run(row: Row, root: Path) -> Outcome:
             "IPYTHON_CONTROLLER_PORT": str(ports[0]),
             **row.given,
         }
-        env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin", "HOME": str(home),
+        # as in the image: Python's tools and git, no ssh client
+        tools = root / "tools"
+        tools.mkdir()
+        (tools / "git").symlink_to(shutil.which("git") or "/usr/bin/git")
+        env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{tools}", "HOME": str(home),
                "LANG": "C.UTF-8", **variables}
         command, cwd, watched = [sys.executable, str(ENTRYPOINT)], root, [home]
     started = time.monotonic()
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
     seconds = time.monotonic() - started
     leftovers = [str(path) for folder in watched for path in folder.iterdir()]
-    if row.layer == IMAGE and (root / "work").exists():
+    if row.layer == IMAGE and (root / "work").exists() and not (row.at_start and not any((root / "work").iterdir())):
         leftovers.append(str(root / "work"))
     return Outcome(done.returncode, done.stdout, done.stderr, seconds, leftovers, [p for p in ports if _listening(p)])
 
@@ -424,6 +445,9 @@ def test_bad_input_stops_with_one_line_and_leaves_nothing(index, outcomes, tmp_p
     assert outcome.returncode == 2, outcome.stderr
     assert outcome.stdout == ""
     lines = outcome.stderr.splitlines()
+    if row.at_start:
+        assert all(LOG_LINE.match(line) for line in lines[:-1]), outcome.stderr
+        lines = lines[-1:]
     assert len(lines) == 1, outcome.stderr
     _check_line(row, lines[0])
     assert outcome.leftovers == [], "files were written"

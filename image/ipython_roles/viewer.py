@@ -57,7 +57,8 @@ on the 2-core test machine (tests/roles/test_login.py prints them):
 Kernels start with ``oom_score_adj`` = 1000 (kernel_launcher): at the memory limit the OOM killer
 takes a kernel, which Jupyter restarts, not the server. Where the container's cgroup kills all
 its processes together (``memory.oom.group``, Kubernetes on cgroup v2) the viewer logs a line at
-start saying that this protection does not apply.
+start saying that this protection does not apply. A kernel that the OOM killer took is named in
+a WARNING line of the viewer's log before Jupyter restarts it (kernel_launcher, memory_cgroup).
 
 Idle kernels are shut down after IPYTHON_CULL_IDLE_SECONDS (default 3600; 0 never): a kernel
 left running by a closed browser tab holds memory (often a lot, with data loaded) inside the
