@@ -78,9 +78,14 @@ CONF
   curl -sf --unix-socket "$socket" http://d/_ping >/dev/null \
     || { echo "podman.sh: the podman service did not start; see /tmp/podman-service.log" >&2; return 1; }
 
-  # One builder at a time: tests, helpers and CI may source this concurrently.
-  exec 9>"$(dirname "$socket")/base-image.lock"
-  flock 9
+  # One builder at a time: tests, helpers and CI may source this concurrently. The lock's
+  # descriptor is closed before the self-check: a daemon Podman starts there (aardvark-dns, for
+  # the first network with DNS) would inherit it and hold the lock for as long as it runs, and
+  # the next set-up would wait for good. A lock held that long anyway is one line, not a hang.
+  local lock
+  lock="$(dirname "$socket")/base-image.lock"
+  exec 9>"$lock"
+  flock -w 900 9 || { echo "podman.sh: another set-up has held $lock for 15 minutes (who: fuser -v $lock)" >&2; exec 9>&-; return 1; }
   local have=""
   if podman image exists "$base_image"; then
     have=$(podman image inspect --format '{{ index .Labels "io.ipython-k8s.base-recipe" }}' "$base_image" 2>/dev/null || true)
@@ -93,7 +98,7 @@ CONF
     local rootfs
     rootfs=$(mktemp -d /var/tmp/bookworm-rootfs.XXXXXX)
     debootstrap --variant=minbase --include=ca-certificates,python3,python3-venv bookworm "$rootfs" >/tmp/debootstrap.log 2>&1 \
-      || { rm -rf "$rootfs"; echo "podman.sh: debootstrap failed; see /tmp/debootstrap.log" >&2; return 1; }
+      || { rm -rf "$rootfs"; exec 9>&-; echo "podman.sh: debootstrap failed; see /tmp/debootstrap.log" >&2; return 1; }
     rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb \
            "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/usr/share/locale/* \
            "$rootfs"/var/log/*.log "$rootfs"/var/cache/debconf/*-old
@@ -105,6 +110,7 @@ CONF
       - "$base_image" >/dev/null
     rm -rf "$rootfs"
   fi
+  exec 9>&-
   ipython_podman_selfcheck "$base_image"
 }
 

@@ -116,3 +116,23 @@ def test_a_second_set_up_only_checks(bare_debian):
     status, out, err = run(bare_debian, "bash", "-c", "time bash /root/podman.sh --setup")
     assert status == 0, err
     assert "installing" not in err and "debootstrap" not in err, err
+
+
+#: Runs first on PATH in front of podman: notes each podman command that holds the set-up's lock.
+LOCK_SPY = """#!/bin/sh
+if ls -l /proc/$$/fd 2>/dev/null | grep -q base-image.lock; then echo "$*" >> /root/lock-holders; fi
+exec /usr/bin/podman "$@"
+"""
+
+
+def test_nothing_the_self_check_starts_inherits_the_set_up_lock(bare_debian):
+    """A daemon that Podman starts during the self-check (aardvark-dns, for the first network with
+    DNS) used to inherit the lock's descriptor and hold it for as long as it ran: every later
+    set-up then waited at its flock for good (found on this project's own CI machine)."""
+    bare_debian.put_archive("/", _tar({"root/spy/podman": LOCK_SPY.encode()}))
+    status, out, err = run(bare_debian, "bash", "-c", "rm -f /root/lock-holders; PATH=/root/spy:$PATH "
+                                                      "bash /root/podman.sh --setup && cat /root/lock-holders")
+    assert status == 0, err
+    holders = out.splitlines()[2:]  # after the two export lines
+    # the base image's checks run under the lock; nothing that starts a network or a container does
+    assert holders and all(line.startswith("image ") for line in holders), holders
