@@ -69,7 +69,9 @@ CONF
   mkdir -p "$(dirname "$socket")"
   if ! curl -sf --unix-socket "$socket" http://d/_ping >/dev/null 2>&1; then
     rm -f "$socket"
-    nohup podman system service --time=0 "unix://$socket" >/tmp/podman-service.log 2>&1 &
+    # from /: conmon writes files (an empty `oom` after an OOM kill) into the service's working
+    # directory, which would otherwise be the caller's, e.g. the project's checkout
+    (cd / && exec nohup podman system service --time=0 "unix://$socket" >/tmp/podman-service.log 2>&1) &
     for _ in $(seq 1 50); do
       curl -sf --unix-socket "$socket" http://d/_ping >/dev/null 2>&1 && break
       sleep 0.2

@@ -90,7 +90,7 @@ def test_before_the_set_up_the_self_check_names_what_is_missing(bare_debian):
 
 
 def test_the_set_up_from_nothing_passes_its_self_check(bare_debian):
-    status, out, err = run(bare_debian, "bash", "/root/podman.sh", "--setup")
+    status, out, err = run(bare_debian, "bash", "-c", "cd /root && bash podman.sh --setup")  # as from a checkout
     assert status == 0, err
     assert out.splitlines() == [
         "export DOCKER_HOST=unix:///run/ipython-podman/podman.sock",
@@ -110,6 +110,10 @@ def test_the_set_up_from_nothing_passes_its_self_check(bare_debian):
         "import socket; s = socket.socket(socket.AF_UNIX); s.connect('/run/ipython-podman/podman.sock'); "
         "s.sendall(b'GET /_ping HTTP/1.0\\r\\n\\r\\n'); print(s.recv(64).split()[1].decode())"))
     assert (status, out.strip()) == (0, "200"), err
+    # The service runs from /, not from the caller's folder (conmon leaves files in its working directory).
+    status, out, err = run(bare_debian, "bash", "-c", "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline "
+                                                      "| grep -q '^podman system service' && readlink $p/cwd; done")
+    assert (status, out.strip()) == (0, "/"), err
 
 
 def test_a_second_set_up_only_checks(bare_debian):
