@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.container import containers
 from tests.container.conftest import docker_client, image  # noqa: F401 - fixtures of the container test
 
 REPO = Path(__file__).resolve().parent.parent
@@ -266,7 +267,7 @@ def test_the_shared_directory_is_writable_by_any_uid_of_group_0_in_the_image(doc
     probe = f"{shared}/probe"
     output = docker_client.containers.run(
         image, ["sh", "-c", f"stat -c '%u:%g %A' {shared} && touch {probe} && stat -c %g {probe}"],
-        user=f"123456:{gid}", remove=True,
+        user=f"123456:{gid}", remove=True, labels=containers.labels(),
     ).decode().split("\n")
     assert output[0] == f"{CONTRACT['user']['uid']}:{gid} drwxrwxr-x"
     assert output[1] == str(gid)

@@ -68,7 +68,7 @@ def test_ports_user_and_entrypoint(config):
     (["sh", "-c", "ls /usr/local/share/ca-certificates/ipython-image/*.crt | wc -l"], None),
 ], ids=["user", "home", "workspace", "venv", "extra-certificates"])
 def test_file_system(docker_client, image, command, expected):
-    output = docker_client.containers.run(image, command, remove=True).decode().strip()
+    output = docker_client.containers.run(image, command, remove=True, labels=containers.labels()).decode().strip()
     if expected is None:  # one file per PEM certificate (localrun.image_build.build_context)
         expected = str(sum(len(read_certificates(path)) for path in glob.glob(HOST_CA_CERTIFICATES)))
     assert output == expected
@@ -76,7 +76,7 @@ def test_file_system(docker_client, image, command, expected):
 
 def test_venv_ships_no_byte_code_and_no_test_suites(docker_client, image):
     command = ["sh", "-c", "find /opt/venv -name __pycache__ -o -path '*/numpy/*' -name tests | head -5"]
-    assert docker_client.containers.run(image, command, remove=True) == b""
+    assert docker_client.containers.run(image, command, remove=True, labels=containers.labels()) == b""
 
 
 def test_size_added_to_the_base_image_stays_within_budget(docker_client, image):

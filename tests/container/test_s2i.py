@@ -181,5 +181,6 @@ def test_builder_labels_point_s2i_at_the_scripts(docker_client, image):
     assert labels["io.openshift.s2i.assemble-user"] == "1000"
     assert json.dumps(labels["io.k8s.description"])  # present and text
     for script in ("assemble", "run", "usage", "save-artifacts"):
-        output = docker_client.containers.run(image, ["test", "-x", f"/usr/libexec/s2i/{script}"], remove=True)
+        output = docker_client.containers.run(image, ["test", "-x", f"/usr/libexec/s2i/{script}"], remove=True,
+                                              labels=containers.labels())
         assert output == b""

@@ -12,6 +12,7 @@ import time
 import pytest
 import requests
 
+from localrun.engine import health, kernel_oom_kills
 from tests.roles.kernel_client import JupyterClient, KernelConnection
 
 from . import containers
@@ -100,6 +101,9 @@ def test_a_kernel_past_the_memory_limit_dies_and_restarts_while_the_server_goes_
             assert started.status() == "running"
             started.container.reload()
             assert started.container.attrs.get("RestartCount", 0) == 0
+            # `local status` reads the same container the same way: running, and the kill in words
+            words = health(started.container, kernel_oom_kills()).words()
+            assert re.fullmatch(rf"\d+ process(es)? OOM-killed; memory limit {MEMORY_LIMIT_WORDS}", words), words
             jupyter.shutdown_kernel(kernel_id)
             assert jupyter.get("/api/contents").status_code == 200
             print(json.dumps({"memory_limit": MEMORY_LIMIT, "restart_seconds": round(seconds, 1)}))

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from tests.container import containers
 from tests.e2e.deployment import IMAGE, owned, up_json
 from tests.roles.kernel_client import JupyterClient
 
@@ -115,11 +116,13 @@ def _role_environment(role: str, repository: str, **extra: str) -> dict[str, str
 
 @contextmanager
 def _running_image(client, environment: dict[str, str], *, restart: str | None) -> Iterator:
-    container = client.containers.run(
-        IMAGE, detach=True, environment=environment, labels={TEST_LABEL: "true"},
+    # created, then started: a container whose start fails is removed too (run() would leave it)
+    container = client.containers.create(
+        IMAGE, environment=environment, labels={TEST_LABEL: "true", **containers.labels()},
         restart_policy={"Name": restart} if restart else None, healthcheck={"test": ["NONE"]},
     )
     try:
+        container.start()
         yield container
     finally:
         container.remove(force=True)
