@@ -111,16 +111,21 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def process_pss(pid: int) -> int:
+    """PSS in bytes of ``pid`` alone (0 once it is gone)."""
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def tree_pss(pid: int) -> int:
     """PSS in bytes of ``pid`` and all its descendants (0 once it is gone)."""
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
-        with contextlib.suppress(OSError), open(f"/proc/{current}/smaps_rollup") as rollup:
-            for line in rollup:
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1]) * 1024
-                    break
+        total += process_pss(current)
         todo += _children(current)
     return total
 
@@ -199,7 +204,8 @@ class Side:
 
 
 def _sample_others(run: Run, tasks: int, side: Side) -> None:
-    run.others.append((tasks, sum(tree_pss(pid) for pid in side.engine_pids()), tree_pss(os.getpid())))
+    # the client is this process alone: its descendants are the controller and the engines
+    run.others.append((tasks, sum(tree_pss(pid) for pid in side.engine_pids()), process_pss(os.getpid())))
 
 
 def _sampler(run: Run, side: Side, progress, step: int, stop_event: threading.Event) -> None:
