@@ -10,8 +10,13 @@ the slope of a least-squares line through the samples after warm-up must stay we
 
 from __future__ import annotations
 
+import ctypes
+import gc
+import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -22,7 +27,7 @@ from ipython_roles.connection_info import write_client_file
 from ipython_roles.curve_keys import controller_keys
 
 from .conftest import CLUSTER_KEY, cluster_variables
-from .processes import RoleProcess, wait_until
+from .processes import REPO_ROOT, RoleProcess, wait_until
 
 RECORD_LIMIT = 500
 TASKS = 12000
@@ -117,15 +122,17 @@ def cluster(tmp_path, ports):
             process.stop()
 
 
-def test_the_controller_keeps_no_memory_per_task_once_warm(cluster):
-    controller, engines, client_file = cluster
-    client = wait_until(lambda: _connected(client_file), 120, "two engines", 0.5, process=controller)
+def drive(client_file: str, controller_pid: int, engine_pids: list[int]) -> dict:
+    """The tasks, from a client process of their own (see the test): bursts of tiny tasks, and
+    after each STEP past warm-up the controller's settled PSS, this client's and the engines'."""
+    client = wait_until(lambda: _connected(Path(client_file)), 120, "two engines", 0.5)
     # the client's replay protection is bounded too (65536 signatures): made small like the hub's
     client.session.digest_history_size = DIGESTS
-    others: list[tuple[int, int, int]] = []  # (tasks, this process, the engines)
+    samples: list[tuple[int, int]] = []
+    others: list[tuple[int, int, int]] = []  # (tasks, this client, the engines)
     try:
         view = client.load_balanced_view()
-        samples, done, started = [], 0, time.monotonic()
+        done, started = 0, time.monotonic()
         while done < TASKS:
             for _ in range(BURST):
                 view.apply_async(int)  # dropped: the client keeps nothing per finished task
@@ -133,14 +140,34 @@ def test_the_controller_keeps_no_memory_per_task_once_warm(cluster):
             assert not client.outstanding, "a burst did not finish"
             done += BURST
             if done >= WARM and done % STEP == 0:
-                samples.append((done, settled_pss(controller.pid)))
-                others.append((done, own_pss(), sum(tree_pss(engine.pid) for engine in engines)))
-        elapsed = time.monotonic() - started
+                samples.append((done, settled_pss(controller_pid)))
+                others.append((done, own_pss(), sum(tree_pss(pid) for pid in engine_pids)))
+        return {"samples": samples, "others": others, "elapsed": time.monotonic() - started}
     finally:
         client.close()
+
+
+DRIVER = ("import json, sys; sys.path[:0] = sys.argv[1:3]; from tests.roles.test_memory_soak import drive; "
+          "print(json.dumps(drive(sys.argv[3], int(sys.argv[4]), [int(pid) for pid in sys.argv[5:]])))")
+
+
+def test_the_controller_keeps_no_memory_per_task_once_warm(cluster):
+    """The client is a process of its own, as a notebook's kernel is: the test's process also
+    holds what earlier tests of the suite left, which moved its samples by MiBs."""
+    controller, engines, client_file = cluster
+    wait_until(lambda: _connected(client_file), 120, "two engines", 0.5, process=controller).close()
+    done = subprocess.run(
+        [sys.executable, "-c", DRIVER, str(REPO_ROOT), str(REPO_ROOT / "image"), str(client_file),
+         str(controller.pid), *(str(engine.pid) for engine in engines)],
+        capture_output=True, text=True, timeout=600, cwd=REPO_ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    measured = json.loads(done.stdout.splitlines()[-1])
+    samples = [tuple(sample) for sample in measured["samples"]]
+    others = [tuple(other) for other in measured["others"]]
     per_task = slope_kib(samples)
     report = ", ".join(f"{tasks}: {pss / 2**20:.1f}" for tasks, pss in samples)
-    print(f"{TASKS} tasks in {elapsed:.0f} s; controller PSS MiB after {report}; {per_task:.3f} KiB/task")
+    print(f"{TASKS} tasks in {measured['elapsed']:.0f} s; controller PSS MiB after {report}; {per_task:.3f} KiB/task")
     assert controller.alive()
     assert per_task < MAX_KIB_PER_TASK, f"the controller keeps {per_task:.3f} KiB per task ({report})"
     # the client side (a notebook's kernel) and the engines stay flat too
@@ -152,7 +179,10 @@ def test_the_controller_keeps_no_memory_per_task_once_warm(cluster):
 
 
 def own_pss() -> int:
-    """This process's PSS alone (its children are the roles)."""
+    """This process's PSS alone, after a garbage collection and giving freed heap back (as the
+    controller does), so that the samples show what is kept, not the allocator's slack."""
+    gc.collect()
+    ctypes.CDLL(None).malloc_trim(0)
     rollup = Path("/proc/self/smaps_rollup").read_text()
     return int(rollup.split("\nPss:")[1].split()[0]) * 1024
 
