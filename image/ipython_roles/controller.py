@@ -61,22 +61,19 @@ gets the package's folder on PYTHONPATH.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from . import connection_info
 from .curve_keys import controller_keys
-from .runtime_paths import private_dir, write_private_file
+from .runtime_paths import private_dir, with_package_on_path, write_private_file
 from .settings import Settings
 
 KEY_FILE = "cluster.key"
 CONFIG_FILE = "ipython-roles-controller.py"
 #: A string, not an import: the entrypoint process never loads ipyparallel's controller.
 TASK_RECORDS_CLASS = "ipython_roles.task_records.TaskRecords"
-#: The folder holding this package, which the controller process must be able to import from.
-PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 #: Run with ``-m``, a string too: importing it here would make ``-m`` warn about a module run twice.
 LAUNCHER_MODULE = "ipython_roles.message_limit"
 #: ipyparallel's default is 3000 (see the module docstring).
@@ -113,8 +110,7 @@ def write_controller_config(directory: Path, key: str, *, curve: bool) -> Path:
 def controller_environment(environ: Mapping[str, str]) -> dict[str, str]:
     """``environ`` with this package's folder first on PYTHONPATH (for LAUNCHER_MODULE and
     TASK_RECORDS_CLASS)."""
-    paths = [str(PACKAGE_PARENT)] + [path for path in environ.get("PYTHONPATH", "").split(os.pathsep) if path]
-    return {**environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
+    return with_package_on_path(environ)
 
 
 def _ports(ports: list[int]) -> str:

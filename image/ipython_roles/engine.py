@@ -73,11 +73,7 @@ from .engine_nanny import ENGINE_MODULE, NANNY_FD_VARIABLE, PACKAGE_PATH_VARIABL
 from .logs import command_line, log
 from .memory_cgroup import OomKillWatch
 from .registration_watch import REGISTERED, UNREGISTERED, RegistrationWatch, registered_engines
-from .runtime_paths import write_private_json
-
-#: The folder holding this package: ipengine runs ENGINE_MODULE from it (engine_process takes
-#: it off PYTHONPATH again before any task runs).
-PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+from .runtime_paths import PACKAGE_PARENT, with_package_on_path, write_private_json
 
 STATE_FILE = "ipython-roles-engine.json"
 #: After ipengine's exit, how long the supervisor waits for its nanny's notice to the hub.
@@ -346,8 +342,9 @@ class EngineSupervisor:
         """ipengine, and its nanny in a thread of ours (engine_nanny), joined by a socket pair
         whose ipengine end it inherits."""
         ours, theirs = socket.socketpair()
-        paths = [str(PACKAGE_PARENT), *(path for path in self.environ.get("PYTHONPATH", "").split(os.pathsep) if path)]
-        environ = {**self.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths)),
+        # ipengine runs ENGINE_MODULE from this package; engine_process takes the folder off
+        # PYTHONPATH again before any task runs
+        environ = {**with_package_on_path(self.environ),
                    PACKAGE_PATH_VARIABLE: str(PACKAGE_PARENT), NANNY_FD_VARIABLE: str(theirs.fileno())}
         try:
             child = subprocess.Popen(command, cwd=self.cwd, env=environ, pass_fds=(theirs.fileno(),))

@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +73,14 @@ def write_private_file(path: Path, text: str) -> Path:
 
 def write_private_json(path: Path, data: Any) -> Path:
     return write_private_file(path, json.dumps(data, indent=2) + "\n")
+
+
+#: The folder holding this package: processes the roles start with ``python -m ipython_roles...``
+#: (the controller, ipengine) need it on PYTHONPATH.
+PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+
+
+def with_package_on_path(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` with this package's folder first on PYTHONPATH (once)."""
+    paths = [str(PACKAGE_PARENT)] + [path for path in environ.get("PYTHONPATH", "").split(os.pathsep) if path]
+    return {**environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
